@@ -1,0 +1,3 @@
+from eelogs.cli import main
+
+main()

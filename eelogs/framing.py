@@ -1,0 +1,246 @@
+"""Strip the wrappers logs arrive in and hand on one pino payload per record.
+
+Recognised per line, without flags: raw pino NDJSON, `journalctl -o short/short-iso/json`,
+`docker logs -t`, `docker compose logs`, Docker json-file lines (with >16 KiB partial lines
+joined back), and pretty-printed multi-line JSON records.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+# `Nov 23 10:00:00 host emailengine[123]: ` and `2026-11-23T10:00:00+0000 host ident[1]: `
+_JOURNAL_SHORT = re.compile(
+    r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?"
+    r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
+    r" \S+ [^\s\[\]:]+(?:\[\d+\])?: ")
+_DOCKER_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
+_COMPOSE = re.compile(r"^[\w.-]+\s+\| ")
+# A pretty-printed record larger than this is not one: give its lines back one by one.
+_PRETTY_MAX_LINES = 5000
+_PRETTY_MAX_CHARS = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """One candidate record: its text, the decoded object when the framing had to decode it,
+    where it starts, and what the wrapper said about time and account."""
+
+    text: str
+    obj: dict[str, Any] | None
+    source: str
+    line: int
+    framing: str
+    time_hint: int | None = None
+    account_hint: str | None = None
+
+
+def deframe(lines: Iterable[str], source: str, account_hint: str | None = None
+            ) -> Iterator[Payload]:
+    """Yield one Payload per record in `lines` (the lines of one input, in order)."""
+    state = _Deframer(source, account_hint)
+    for lineno, line in enumerate(lines, 1):
+        yield from state.feed(lineno, line)
+    yield from state.finish()
+
+
+class _Deframer:
+    def __init__(self, source: str, account_hint: str | None) -> None:
+        self.source = source
+        self.account_hint = account_hint
+        self.pretty: list[tuple[int, str]] = []
+        self.pretty_depth = 0
+        self.pretty_chars = 0
+        self.docker_parts: list[str] = []
+        self.docker_start = 0
+        self.journal_parts: list[str] = []
+        self.journal_start = 0
+
+    def feed(self, lineno: int, line: str) -> Iterator[Payload]:
+        pending: deque[tuple[int, str]] = deque([(lineno, line)])
+        while pending:
+            n, text = pending.popleft()
+            if self.pretty:
+                yield from self._feed_pretty(n, text, pending)
+            else:
+                yield from self._feed_line(n, text)
+
+    def finish(self) -> Iterator[Payload]:
+        if self.docker_parts:
+            yield self._payload("".join(self.docker_parts), self.docker_start, "docker-json")
+        if self.journal_parts:
+            yield self._payload("".join(self.journal_parts), self.journal_start, "journal-json")
+        for n, text in self.pretty:
+            yield self._payload(text, n, "raw")
+        self.pretty = []
+
+    def _payload(self, text: str, line: int, framing: str, obj: dict[str, Any] | None = None,
+                 time_hint: int | None = None) -> Payload:
+        return Payload(text, obj, self.source, line, framing, time_hint, self.account_hint)
+
+    def _feed_line(self, n: int, line: str) -> Iterator[Payload]:
+        if line.startswith("{"):
+            yield from self._feed_json(n, line, "raw", None)
+            return
+        framing, time_hint, body = _strip_prefix(line)
+        if framing == "raw":
+            if line.strip() == "{":
+                self._start_pretty(n, line)
+            else:
+                yield self._payload(line, n, "raw")
+            return
+        yield from self._feed_json(n, body, framing, time_hint)
+
+    def _feed_json(self, n: int, text: str, framing: str, time_hint: int | None
+                   ) -> Iterator[Payload]:
+        if text.strip() == "{":
+            self._start_pretty(n, text)
+            return
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            yield self._payload(text, n, framing, time_hint=time_hint)
+            return
+        if not isinstance(obj, dict):
+            yield self._payload(text, n, framing, time_hint=time_hint)
+        elif "MESSAGE" in obj and ("__REALTIME_TIMESTAMP" in obj or "__CURSOR" in obj):
+            yield from self._journal_entry(n, obj)
+        elif "log" in obj and "stream" in obj and isinstance(obj["log"], str):
+            yield from self._docker_entry(n, obj)
+        else:
+            yield self._payload(text, n, framing, obj, time_hint)
+
+    def _journal_entry(self, n: int, entry: dict[str, Any]) -> Iterator[Payload]:
+        message = entry.get("MESSAGE")
+        if isinstance(message, list):  # journald sends non-UTF-8 or binary text as bytes
+            try:
+                message = bytes(message).decode("utf-8", "replace")
+            except (TypeError, ValueError):
+                message = None
+        if not isinstance(message, str):
+            yield self._payload("", n, "journal-json")
+            return
+        if not self.journal_parts:
+            self.journal_start = n
+        self.journal_parts.append(message)
+        # journald splits lines longer than LineMax and marks all but the last piece.
+        if entry.get("_LINE_BREAK") == "line-max":
+            return
+        text = "".join(self.journal_parts)
+        self.journal_parts = []
+        hint = _micros_to_ms(entry.get("__REALTIME_TIMESTAMP"))
+        for payload in _Deframer(self.source, self.account_hint).feed(self.journal_start, text):
+            yield _with(payload, framing="journal-json", time_hint=hint)
+
+    def _docker_entry(self, n: int, entry: dict[str, Any]) -> Iterator[Payload]:
+        if not self.docker_parts:
+            self.docker_start = n
+        piece: str = entry["log"]
+        self.docker_parts.append(piece)
+        # Docker splits lines over 16 KiB; every piece but the last lacks the newline.
+        if not piece.endswith("\n"):
+            return
+        text = "".join(self.docker_parts).rstrip("\r\n")
+        self.docker_parts = []
+        hint = _iso_to_ms(entry.get("time"))
+        for payload in _Deframer(self.source, self.account_hint).feed(self.docker_start, text):
+            yield _with(payload, framing="docker-json", time_hint=hint)
+
+    def _start_pretty(self, n: int, line: str) -> None:
+        self.pretty = [(n, line)]
+        self.pretty_depth = 1
+        self.pretty_chars = len(line)
+
+    def _feed_pretty(self, n: int, line: str, pending: deque[tuple[int, str]]
+                     ) -> Iterator[Payload]:
+        self.pretty.append((n, line))
+        self.pretty_chars += len(line)
+        self.pretty_depth += _brace_delta(line)
+        if self.pretty_depth <= 0:
+            start = self.pretty[0][0]
+            text = "\n".join(t for _, t in self.pretty)
+            self.pretty = []
+            try:
+                obj = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                obj = None
+            if isinstance(obj, dict):
+                yield self._payload(text, start, "pretty", obj)
+            else:
+                yield self._payload(text.splitlines()[0], start, "raw")
+            return
+        if len(self.pretty) > _PRETTY_MAX_LINES or self.pretty_chars > _PRETTY_MAX_CHARS:
+            first, *rest = self.pretty
+            self.pretty = []
+            yield self._payload(first[1], first[0], "raw")
+            pending.extendleft(reversed(rest))
+
+
+def _strip_prefix(line: str) -> tuple[str, int | None, str]:
+    """Return (framing, time hint in ms, the rest) for a line that does not start with `{`."""
+    match = _JOURNAL_SHORT.match(line)
+    if match:
+        return "journal-short", None, line[match.end():]
+    framing, body = "raw", line
+    match = _COMPOSE.match(body)
+    if match:
+        framing, body = "compose", body[match.end():]
+    match = _DOCKER_TS.match(body)
+    if match:
+        framing = "docker-ts" if framing == "raw" else framing
+        return framing, _iso_to_ms(match.group(1)), body[match.end():]
+    return framing, None, body
+
+
+def _brace_delta(line: str) -> int:
+    """Net `{`/`[` minus `}`/`]` outside JSON strings."""
+    depth, in_string, escaped = 0, False, False
+    for ch in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return depth
+
+
+def _with(payload: Payload, framing: str, time_hint: int | None) -> Payload:
+    return Payload(payload.text, payload.obj, payload.source, payload.line,
+                   framing if payload.framing != "pretty" else "pretty",
+                   time_hint, payload.account_hint)
+
+
+def _micros_to_ms(value: Any) -> int | None:
+    try:
+        return int(value) // 1000
+    except (TypeError, ValueError):
+        return None
+
+
+def _iso_to_ms(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    # Python 3.11 accepts at most microseconds; Docker writes nanoseconds.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        return int(datetime.fromisoformat(text).timestamp() * 1000)
+    except ValueError:
+        return None

@@ -1,0 +1,201 @@
+"""Turn one payload into a normalised Record, or say why it is not one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from eelogs.framing import Payload
+
+LEVEL_NAMES = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
+_LEVEL_NUMBERS = {name: number for number, name in LEVEL_NAMES.items()}
+_KEY_START = {key: re.compile(rf'"{key}"\s*:\s*"') for key in ("component", "cid")}
+_LEVEL_NUMBERS.update({"warning": 40, "err": 50, "critical": 60, "crit": 60, "notice": 30})
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One EmailEngine log entry, normalised.
+
+    `component` is the first `component` of the line (the EmailEngine subsystem) and
+    `components` every value, because EmailEngine writes the key twice (nodemailer adds
+    `smtp-pool`). Likewise `cid` is the per-account client id and `conn_id` imapflow's
+    connection id (`<cid>:m:<n>`) when the line carries both.
+    """
+
+    time_ms: int | None
+    level: int
+    msg: str
+    account: str | None
+    component: str | None
+    components: tuple[str, ...]
+    cid: str | None
+    conn_id: str | None
+    tid: int | None
+    err: dict[str, Any] | None
+    data: dict[str, Any]
+    raw: str
+    source: str
+    line: int
+
+    @property
+    def level_name(self) -> str:
+        return LEVEL_NAMES.get(self.level, str(self.level))
+
+    @property
+    def time_iso(self) -> str | None:
+        return iso(self.time_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """A line that is not a log record (banner, stack trace, truncated JSON, garbage)."""
+
+    source: str
+    line: int
+    reason: str
+    text: str
+
+
+def iso(time_ms: int | None) -> str | None:
+    """Epoch milliseconds as `2026-11-23T10:00:00.123Z`."""
+    if time_ms is None:
+        return None
+    try:
+        moment = datetime.fromtimestamp(time_ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_payload(payload: Payload) -> Record | Unparsed:
+    """Normalise one payload; never raises for bad input."""
+    obj = payload.obj
+    if obj is None:
+        text = payload.text
+        if not text.strip():
+            return Unparsed(payload.source, payload.line, "empty line", "")
+        if not text.lstrip().startswith("{"):
+            return Unparsed(payload.source, payload.line, "not JSON", text[:300])
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return Unparsed(payload.source, payload.line, "invalid or truncated JSON",
+                            text[:300])
+        if not isinstance(obj, dict):
+            return Unparsed(payload.source, payload.line, "JSON that is not an object",
+                            text[:300])
+    if not ("msg" in obj or "level" in obj or "time" in obj or "t" in obj):
+        return Unparsed(payload.source, payload.line, "JSON object that is not a log record",
+                        payload.text[:300])
+    return _record(obj, payload)
+
+
+def _record(obj: dict[str, Any], payload: Payload) -> Record:
+    raw = payload.text
+    err = obj.get("err")
+    if not isinstance(err, dict):
+        err = {"message": err} if isinstance(err, str) else None
+    msg = obj.get("msg")
+    if not isinstance(msg, str):
+        msg = _text(msg) if msg is not None else _text(err.get("message")) if err else ""
+    component = _text(obj.get("component"))
+    first_component = _first_string_value(raw, "component") or component
+    components = tuple(dict.fromkeys(c for c in (first_component, component) if c))
+    last_cid = _text(obj.get("cid"))
+    first_cid = _first_string_value(raw, "cid") or last_cid
+    account = _text(obj.get("account")) or payload.account_hint
+    tid = obj.get("tid")
+    return Record(
+        time_ms=_time_ms(obj, payload.time_hint),
+        level=_level(obj.get("level")),
+        msg=msg,
+        account=account,
+        component=first_component,
+        components=components,
+        cid=first_cid,
+        conn_id=last_cid if last_cid != first_cid else None,
+        tid=tid if isinstance(tid, int) and not isinstance(tid, bool) else None,
+        err=err,
+        data=obj,
+        raw=raw,
+        source=payload.source,
+        line=payload.line,
+    )
+
+
+def _first_string_value(raw: str, key: str) -> str | None:
+    """The first `"key":"value"` in the raw text: the logger binding, which pino writes
+    before the call's own keys. orjson keeps only the last duplicate."""
+    match = _KEY_START[key].search(raw)
+    if match is None:
+        return None
+    start = match.end()
+    end = raw.find('"', start)
+    if end < 0 or "\\" in raw[start:end]:
+        return None
+    return raw[start:end]
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, str):
+        return value or None
+    return str(value)
+
+
+def _level(value: Any) -> int:
+    if isinstance(value, bool):
+        return 30
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value == value and abs(value) < 1e6:
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text.isdigit():
+            return int(text)
+        return _LEVEL_NUMBERS.get(text, 30)
+    return 30
+
+
+def _time_ms(obj: dict[str, Any], hint: int | None) -> int | None:
+    for key in ("time", "t", "timestamp"):
+        value = obj.get(key)
+        if value is None or isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float)):
+            if value != value or abs(value) > 1e18:
+                continue
+            number = float(value)
+            # seconds, milliseconds or microseconds since the epoch
+            if number < 1e11:
+                number *= 1000
+            elif number > 1e14:
+                number /= 1000
+            return int(number)
+        if isinstance(value, str):
+            parsed = _parse_time_text(value)
+            if parsed is not None:
+                return parsed
+    return hint
+
+
+def _parse_time_text(text: str) -> int | None:
+    text = text.strip()
+    if text.isdigit():
+        return _time_ms({"time": int(text)}, None)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)

@@ -1,0 +1,189 @@
+"""Where lines come from: stdin, files, globs, folders, .gz/.zst, journalctl and docker logs.
+
+Every reader streams: lines are yielded as they are read, never collected.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from eelogs.errors import SourceError
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# EmailEngine's per-account log download is saved as logs.<account>.txt (research doc 7.1).
+_ACCOUNT_LOG_NAME = re.compile(r"^logs\.(?P<account>.+?)\.txt(?:\.gz|\.zst)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One input to read: a path, stdin (`-`), or a command whose stdout is the log."""
+
+    name: str
+    path: Path | None = None
+    argv: tuple[str, ...] = ()
+    account_hint: str | None = None
+    hint_on_failure: str | None = field(default=None, compare=False)
+
+
+def expand_inputs(specs: Sequence[str]) -> list[Input]:
+    """Turn INPUT arguments (files, globs, folders, `-`) into inputs, in a stable order."""
+    inputs: list[Input] = []
+    for spec in specs or ["-"]:
+        if spec == "-":
+            inputs.append(Input(name="<stdin>"))
+            continue
+        path = Path(spec)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+            inputs.extend(_file_input(p) for p in files)
+        elif path.is_file():
+            inputs.append(_file_input(path))
+        elif glob.has_magic(spec):
+            matches = sorted(Path(p) for p in glob.glob(spec, recursive=True))
+            files = [p for p in matches if p.is_file()]
+            if not files:
+                raise SourceError(f"no file matches {spec!r}", "check the pattern; quote it so "
+                                  "the shell does not expand it first")
+            inputs.extend(_file_input(p) for p in files)
+        else:
+            raise SourceError(f"no such file or folder: {spec}",
+                              "pass a log file, a folder, a glob, or - for stdin")
+    return inputs
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def _file_input(path: Path) -> Input:
+    match = _ACCOUNT_LOG_NAME.match(path.name)
+    return Input(name=str(path), path=path, account_hint=match["account"] if match else None)
+
+
+def journal_input(unit: str, since: str | None, until: str | None) -> Input:
+    """`journalctl -u UNIT -o json`, with the time window pushed down to journalctl."""
+    argv = ["journalctl", "-u", unit, "-o", "json", "--no-pager"]
+    if since:
+        argv += ["--since", since]
+    if until:
+        argv += ["--until", until]
+    return Input(name=f"journal:{unit}", argv=tuple(argv),
+                 hint_on_failure="check the unit name (systemctl list-units 'emailengine*') and "
+                 "that this user may read the journal (group systemd-journal)")
+
+
+def docker_input(container: str) -> Input:
+    """`docker logs --timestamps CONTAINER`."""
+    return Input(name=f"docker:{container}",
+                 argv=("docker", "logs", "--timestamps", container),
+                 hint_on_failure="check the container name with `docker ps -a`, or save the log "
+                 "with `docker logs -t NAME > ee.log` and pass the file")
+
+
+def read_lines(inp: Input) -> Iterator[str]:
+    """Yield the decoded lines of one input, without line endings.
+
+    Bytes that are not UTF-8 become U+FFFD rather than an error: a log line is data, and a
+    damaged one must be counted, not fatal.
+    """
+    if inp.argv:
+        yield from _command_lines(inp)
+        return
+    with _open_binary(inp) as stream:
+        for raw in stream:
+            yield raw.decode("utf-8", "replace").rstrip("\r\n")
+
+
+def _open_binary(inp: Input) -> IO[bytes]:
+    if inp.path is None:
+        base: IO[bytes] = sys.stdin.buffer
+    else:
+        try:
+            base = open(inp.path, "rb")  # noqa: SIM115 - closed by the caller's with-block
+        except OSError as exc:
+            raise SourceError(f"cannot read {inp.path}: {exc.strerror}",
+                              "check the path and its permissions") from exc
+    buffered = base if isinstance(base, io.BufferedReader) else io.BufferedReader(base)  # type: ignore[arg-type]
+    return _decompressed(buffered, inp.name)
+
+
+def _decompressed(stream: io.BufferedReader, name: str) -> IO[bytes]:
+    magic = stream.peek(4)[:4]
+    if magic.startswith(_GZIP_MAGIC):
+        return gzip.GzipFile(fileobj=stream, mode="rb")
+    if magic == _ZSTD_MAGIC:
+        return _zstd_reader(stream, name)
+    return stream
+
+
+def _zstd_reader(stream: io.BufferedReader, name: str) -> IO[bytes]:
+    try:
+        from compression import zstd  # Python 3.14+
+
+        return zstd.ZstdFile(stream)  # type: ignore[no-any-return]
+    except ImportError:
+        pass
+    try:
+        import zstandard
+    except ImportError as exc:  # pragma: no cover - a dependency on Python < 3.14
+        raise SourceError(f"{name} is zstd-compressed but the zstandard package is missing",
+                          "pip install zstandard, or decompress with `zstd -dc`") from exc
+    reader = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
+    return io.BufferedReader(reader)
+
+
+def _command_lines(inp: Input) -> Iterator[str]:
+    cmdline = " ".join(inp.argv)
+    try:
+        proc = subprocess.Popen(inp.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
+    except (FileNotFoundError, PermissionError) as exc:
+        raise SourceError(f"cannot run `{cmdline}`: {inp.argv[0]} is not installed or not "
+                          "executable", inp.hint_on_failure) from exc
+    assert proc.stdout is not None and proc.stderr is not None
+    stderr_tail: list[bytes] = []
+    drain = threading.Thread(target=_drain, args=(proc.stderr, stderr_tail), daemon=True)
+    drain.start()
+    try:
+        for raw in proc.stdout:
+            yield raw.decode("utf-8", "replace").rstrip("\r\n")
+    finally:
+        if proc.poll() is None and sys.exc_info()[0] is not None:
+            proc.kill()
+        status = proc.wait()
+        drain.join(timeout=5)
+    if status != 0:
+        said = b"".join(stderr_tail).decode("utf-8", "replace").strip().splitlines()
+        detail = f": {said[-1]}" if said else ""
+        how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
+        raise SourceError(f"`{cmdline}` {how}{detail}; the log was not read to its end",
+                          inp.hint_on_failure)
+
+
+def _drain(stream: IO[bytes], tail: list[bytes]) -> None:
+    kept = 0
+    for chunk in iter(lambda: stream.read(4096), b""):
+        tail.append(chunk)
+        kept += len(chunk)
+        while kept > 65536 and len(tail) > 1:
+            kept -= len(tail.pop(0))
+
+
+def is_terminal_stdin() -> bool:
+    """True when nothing is piped in: `eelogs analyze` alone should explain itself."""
+    try:
+        return os.isatty(sys.stdin.fileno())
+    except (ValueError, OSError):
+        return False

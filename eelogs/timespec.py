@@ -1,0 +1,62 @@
+"""--since/--until values: ISO 8601, epoch, `now`, `today`, `yesterday`, `-6h`, `-30m`, `-7d`."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from eelogs.errors import TimeSpecError
+
+_RELATIVE = re.compile(r"^([+-]?)\s*(\d+(?:\.\d+)?)\s*"
+                       r"(s|sec|secs|m|min|mins|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)"
+                       r"(?:\s+ago)?$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def resolve(spec: str, now: datetime | None = None) -> datetime:
+    """Return the moment `spec` names, as an aware UTC datetime.
+
+    Dates and times without a zone, `today` and `yesterday` are local time, as journalctl
+    reads them.
+    """
+    now = now or datetime.now(UTC)
+    text = spec.strip().lower()
+    local_midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    named = {"now": now, "today": local_midnight,
+             "yesterday": local_midnight - timedelta(days=1),
+             "tomorrow": local_midnight + timedelta(days=1)}
+    if text in named:
+        return named[text].astimezone(UTC)
+    relative = _RELATIVE.match(text)
+    if relative:
+        sign, amount, unit = relative.groups()
+        seconds = float(amount) * _UNIT_SECONDS[unit[0]]
+        future = sign == "+" and not text.endswith("ago")
+        return now + timedelta(seconds=seconds if future else -seconds)
+    if re.fullmatch(r"@?\d{9,16}(?:\.\d+)?", text):
+        value = float(text.lstrip("@"))
+        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=UTC)
+    return _absolute(spec.strip())
+
+
+def _absolute(spec: str) -> datetime:
+    text = spec[:-1] + "+00:00" if spec.endswith(("Z", "z")) else spec
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise TimeSpecError(
+            f"cannot read the time {spec!r}",
+            "use ISO 8601 (2026-11-23T10:00:00Z or 2026-11-23), epoch seconds, now, today, "
+            "yesterday, or a relative time like -6h, -30m, -7d") from exc
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # local time, as journalctl
+    return moment.astimezone(UTC)
+
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def journalctl_arg(moment: datetime) -> str:
+    """The same moment in a form every journalctl accepts."""
+    return f"@{int(moment.timestamp())}"
