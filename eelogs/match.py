@@ -1,0 +1,256 @@
+"""Decide which catalog pattern a record shows: exactly one wins, by priority.
+
+Precedence: the matching pattern with the highest `priority` wins (the most specific cause:
+AADSTS50011 beats invalid_grant, Gmail's connection limit beats a plain auth failure); equal
+priorities fall back to the pattern id, so the outcome never depends on load order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from eelogs.catalog import REGEX_TIMEOUT, Block, Catalog, Condition, Pattern
+from eelogs.parse import Record
+
+# Where EmailEngine puts the words of a failure (research doc 9): searched by `error_text`.
+_TEXT_PATHS = (
+    ("err", "message"), ("err", "response"), ("err", "responseText"), ("err", "reason"),
+    ("err", "failedReason"),
+    ("err", "tokenRequest", "response", "error"),
+    ("err", "tokenRequest", "response", "error_description"),
+    ("err", "oauthRequest", "response", "error", "message"),
+    ("err", "oauthRequest", "response", "error", "code"),
+    ("response", "error"), ("response", "error_description"),
+    ("response", "error", "message"), ("response", "error", "code"),
+    ("error",), ("failedReason",), ("reason",),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    pattern: Pattern
+    fields: dict[str, Any]
+
+
+class Classifier:
+    """Classify records against a catalog. Holds an index by `msg` so that healthy chatter,
+    whose `msg` no pattern names, costs one dict lookup."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        ordered = sorted(catalog.patterns, key=lambda p: (-p.priority, p.id))
+        self.catalog = catalog
+        self._rank = {p.id: n for n, p in enumerate(ordered)}
+        by_msg: dict[str, list[Pattern]] = {}
+        generic: list[Pattern] = []
+        for pattern in ordered:
+            guards = [block.msg_values for block in pattern.match]
+            if any(g is None for g in guards):
+                generic.append(pattern)
+            for guard in guards:
+                for msg in guard or ():
+                    by_msg.setdefault(msg, []).append(pattern)
+        self._generic = tuple(generic)
+        # Most lines carry no `err`; generic patterns whose every unindexed block needs one
+        # are skipped for them.
+        self._generic_no_err = tuple(p for p in generic if not _needs_err(p))
+        self._by_msg = {msg: self._merge(found) for msg, found in by_msg.items()}
+        self.regex_timeouts: Counter[str] = Counter()
+
+    def _merge(self, found: list[Pattern]) -> tuple[Pattern, ...]:
+        merged = {p.id: p for p in (*found, *self._generic)}
+        return tuple(sorted(merged.values(), key=lambda p: self._rank[p.id]))
+
+    def classify(self, record: Record) -> Match | None:
+        """The single best pattern for this record, or None."""
+        for pattern in self._candidates(record):
+            fields = self.try_pattern(pattern, record)
+            if fields is not None:
+                return Match(pattern, fields)
+        return None
+
+    def all_matches(self, record: Record) -> list[Match]:
+        """Every pattern that fits, best first (for `patterns check` and explanations)."""
+        out = []
+        for pattern in self._candidates(record):
+            fields = self.try_pattern(pattern, record)
+            if fields is not None:
+                out.append(Match(pattern, fields))
+        return out
+
+    def _candidates(self, record: Record) -> tuple[Pattern, ...]:
+        found = self._by_msg.get(record.msg)
+        if found is not None:
+            return found
+        return self._generic if record.err is not None else self._generic_no_err
+
+    def try_pattern(self, pattern: Pattern, record: Record) -> dict[str, Any] | None:
+        """The extracted fields if `pattern` matches `record`, else None."""
+        view = _View(record)
+        captured: dict[str, Any] = {}
+        if not any(self._block(pattern, b, view, captured) for b in pattern.match):
+            return None
+        if any(self._block(pattern, b, view, {}) for b in pattern.exclude):
+            return None
+        for spec in pattern.fields:
+            value = view.value(spec.path)
+            if value is not None and spec.patterns:
+                value = self._extract(pattern, spec.patterns, spec.name, _as_text(value))
+            if value is not None:
+                captured[spec.name] = value
+        return captured
+
+    def _extract(self, pattern: Pattern, compiled: tuple[Any, ...], name: str,
+                 text: str) -> str | None:
+        for one in compiled:
+            found = self._search(pattern, one, text)
+            if found:
+                return str(found.groupdict().get(name) or found.group(0))
+        return None
+
+    def _block(self, pattern: Pattern, block: Block, view: _View,
+               captured: dict[str, Any]) -> bool:
+        groups: dict[str, Any] = {}
+        for cond in block.conditions:
+            if not self._condition(pattern, cond, view.values(cond.path), groups):
+                return False
+        captured.update(groups)
+        return True
+
+    def _condition(self, pattern: Pattern, cond: Condition, values: list[Any],
+                   groups: dict[str, Any]) -> bool:
+        mod = cond.modifier
+        if mod == "exists":
+            return bool(values) == cond.values[0]
+        for value in values:
+            if mod == "eq":
+                if any(_equal(value, want) for want in cond.values):
+                    return True
+            elif mod == "re":
+                text = _as_text(value)
+                for compiled in cond.compiled:
+                    found = self._search(pattern, compiled, text)
+                    if found:
+                        groups.update({k: v for k, v in found.groupdict().items() if v})
+                        return True
+            elif mod in ("gte", "lt"):
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and any(
+                        (value >= w) if mod == "gte" else (value < w) for w in cond.values):
+                    return True
+            elif isinstance(value, str) and _text_test(mod, value, cond.values):
+                return True
+        return False
+
+    def _search(self, pattern: Pattern, compiled: Any, text: str) -> Any:
+        try:
+            return compiled.search(text, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            self.regex_timeouts[pattern.id] += 1
+            return None
+
+
+class _View:
+    """Field lookup over one record: dotted paths, virtual fields, lists mapped over."""
+
+    __slots__ = ("_record", "_text")
+
+    def __init__(self, record: Record) -> None:
+        self._record = record
+        self._text: str | None = None
+
+    def value(self, path: str) -> Any:
+        """The value at `path` as logged (a list stays a list), or None."""
+        if path in ("msg", "level", "account", "error_text"):
+            return _first(self.values(path))
+        if path == "component":
+            return self._record.component
+        node: Any = self._record.err if path.startswith("err.") else self._record.data
+        for part in path.split(".")[1:] if path.startswith("err.") else path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return node
+
+    def values(self, path: str) -> list[Any]:
+        record = self._record
+        if path == "msg":
+            return [record.msg]
+        if path == "component":
+            return list(record.components)
+        if path == "level":
+            return [record.level]
+        if path == "account":
+            return [record.account] if record.account else []
+        if path == "error_text":
+            if self._text is None:
+                self._text = error_text(record)
+            return [self._text] if self._text else []
+        root: Any = record.err if path.startswith("err.") else record.data
+        parts = path.split(".")[1:] if path.startswith("err.") else path.split(".")
+        return list(_walk(root, parts))
+
+
+def _walk(node: Any, parts: list[str]) -> Iterator[Any]:
+    if not parts:
+        if isinstance(node, list):
+            yield from (v for v in node if v is not None)
+        elif node is not None:
+            yield node
+        return
+    if isinstance(node, dict):
+        if parts[0] in node:
+            yield from _walk(node[parts[0]], parts[1:])
+    elif isinstance(node, list):
+        if parts[0].isdigit():
+            index = int(parts[0])
+            if index < len(node):
+                yield from _walk(node[index], parts[1:])
+        else:
+            for item in node:
+                yield from _walk(item, parts)
+
+
+def error_text(record: Record) -> str:
+    """All the words of a failure in one string, for `error_text` conditions and reports."""
+    seen: list[str] = []
+    sources: list[Any] = [record.msg]
+    for path in _TEXT_PATHS:
+        root: Any = record.err if path[0] == "err" else record.data
+        node = root
+        for part in path[1:] if path[0] == "err" else path:
+            node = node.get(part) if isinstance(node, dict) else None
+        sources.append(node)
+    for value in sources:
+        if isinstance(value, str) and value and value not in seen:
+            seen.append(value)
+    return "\n".join(seen)
+
+
+def _needs_err(pattern: Pattern) -> bool:
+    """True when every block without a `msg` guard tests some `err.*` field."""
+    return all(
+        any(c.path.startswith("err.") and not (c.modifier == "exists" and c.values[0] is False)
+            for c in block.conditions)
+        for block in pattern.match if block.msg_values is None)
+
+
+def _first(values: list[Any]) -> Any:
+    return values[0] if values else None
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _equal(value: Any, want: Any) -> bool:
+    if isinstance(value, bool) or isinstance(want, bool):
+        return value is want
+    return bool(value == want)
+
+
+def _text_test(modifier: str, value: str, wants: tuple[Any, ...]) -> bool:
+    if modifier == "contains":
+        return any(str(w) in value for w in wants)
+    if modifier == "startswith":
+        return value.startswith(tuple(str(w) for w in wants))
+    return value.endswith(tuple(str(w) for w in wants))
