@@ -20,9 +20,12 @@ SCOPES = ("account", "app", "instance")
 PROVIDERS = ("gmail", "outlook", "yahoo", "icloud", "other", "unknown", "any")
 MODIFIERS = ("eq", "contains", "startswith", "endswith", "re", "exists", "gte", "lt")
 EXPECTS = ("match", "no-match", "todo-match", "todo-no-match")
+DETECTORS = ("stuck-connecting", "flapping", "oauth-recurring", "webhook-burst", "crash-loop",
+             "provider-incident")
+SIGNAL_KINDS = ("login", "token", "send", "webhook", "watch", "subscription")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOP_KEYS = {"id", "title", "action", "severity", "category", "providers", "priority", "scope",
-             "also", "fallback", "match", "exclude", "fields", "docs", "examples"}
+             "also", "fallback", "detector", "recovered_by", "match", "exclude", "fields", "docs", "examples"}
 _DOC_KEYS = {"what", "why", "fix", "providers", "references", "known_problems"}
 _EXAMPLE_KEYS = {"expect", "line", "fields", "note"}
 REGEX_TIMEOUT = 0.25  # seconds; a catastrophic user regex is cut off, not waited for
@@ -79,6 +82,8 @@ class Pattern:
     scope: str
     also: tuple[str, ...]
     fallback: bool
+    detector: str | None
+    recovered_by: tuple[str, ...]
     match: tuple[Block, ...]
     exclude: tuple[Block, ...]
     fields: tuple[FieldSpec, ...]
@@ -165,17 +170,23 @@ class _Builder:
         priority = d.get("priority", 50)
         if not isinstance(priority, int) or not 0 <= priority <= 100:
             raise self.fail("priority", f"{priority!r} is not 0-100", "higher wins; default 50")
-        blocks = d.get("match")
-        if not isinstance(blocks, list) or not blocks:
+        detector = d.get("detector")
+        if detector is not None:
+            self._check_choice("detector", detector, DETECTORS)
+        for kind in d.get("recovered_by", []):
+            self._check_choice("recovered_by", kind, SIGNAL_KINDS)
+        blocks = d.get("match", [] if detector else None)
+        if not isinstance(blocks, list) or (not blocks and not detector):
             raise self.fail("match", "no [[match]] block", "add at least one [[match]] block")
         return Pattern(
             id=pid, title=d["title"].strip(), action=d["action"].strip(), severity=d["severity"],
             category=d["category"], providers=providers, priority=priority, scope=scope,
             also=tuple(d.get("also", [])), fallback=d.get("fallback", False) is True,
+            detector=detector, recovered_by=tuple(d.get("recovered_by", [])),
             match=tuple(self._block("match", i, b) for i, b in enumerate(blocks)),
             exclude=tuple(self._block("exclude", i, b) for i, b in enumerate(d.get("exclude", []))),
             fields=self._fields(d.get("fields", {})), docs=self._docs(d.get("docs")),
-            examples=self._examples(d.get("examples")), path=self.path)
+            examples=self._examples(d.get("examples"), required=bool(blocks)), path=self.path)
 
     def _check_choice(self, key: str, value: Any, choices: Iterable[str]) -> None:
         if value not in choices:
@@ -248,7 +259,9 @@ class _Builder:
                                 "link documentation over https")
         return docs
 
-    def _examples(self, examples: Any) -> tuple[Example, ...]:
+    def _examples(self, examples: Any, required: bool) -> tuple[Example, ...]:
+        if not required and not examples:
+            return ()
         if not isinstance(examples, list) or not examples:
             raise self.fail("examples", "no [[examples]]",
                             "add lines that must match (expect = \"match\") and must not")

@@ -2,50 +2,174 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections import Counter
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 import orjson
 
 from eelogs import __version__
+from eelogs.catalog import SEVERITIES, Catalog, load_catalog
 from eelogs.errors import EelogsError
-from eelogs.parse import Record, Unparsed
-from eelogs.pipeline import read_entries
-from eelogs.sources import expand_inputs
+from eelogs.render import Format, expand_output, infer_format, render, write_atomic
+
+_SEVERITY = click.Choice(SEVERITIES)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="eelogs")
 def cli() -> None:
-    """Read EmailEngine's logs and say which accounts fail, why, and what to do."""
+    """Read EmailEngine's logs and say which accounts fail, why, and what to do.
+
+    \b
+    journalctl -u emailengine -o cat | eelogs analyze
+    eelogs analyze --journal emailengine --since yesterday -o report.html
+    eelogs analyze ee.log --account sales-o365 --format md -o ticket.md
+    """
+
+
+def _window_options(func: Any) -> Any:
+    func = click.option("--until", metavar="TIME", help="Only records before TIME.")(func)
+    func = click.option("--since", metavar="TIME",
+                        help="Only records from TIME: ISO 8601, epoch, yesterday, today, -6h, "
+                             "-30m, -7d.")(func)
+    return func
+
+
+def _patterns_option(func: Any) -> Any:
+    return click.option("--patterns", "pattern_dirs", multiple=True, metavar="DIR",
+                        type=click.Path(path_type=Path),
+                        help="Extra catalog folder (repeatable), same schema as patterns/.")(func)
 
 
 @cli.command()
-@click.argument("inputs", nargs=-1)
-def analyze(inputs: tuple[str, ...]) -> None:
-    """Analyze logs and write a report."""
-    counts: Counter[str] = Counter()
-    records = unparsed = 0
-    accounts: set[str] = set()
-    for entry in read_entries(expand_inputs(list(inputs))):
-        if isinstance(entry, Unparsed):
-            unparsed += 1
-            continue
-        assert isinstance(entry, Record)
-        records += 1
-        if entry.account:
-            accounts.add(entry.account)
-        if entry.level >= 40:
-            counts[entry.msg] += 1
-    out = {"input": {"records": records, "unparsed": unparsed}, "accounts": sorted(accounts),
-           "messages": dict(counts.most_common())}
-    sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...")
+@click.option("--journal", metavar="UNIT", help="Read `journalctl -u UNIT -o json`.")
+@click.option("--docker", metavar="CONTAINER", help="Read `docker logs --timestamps CONTAINER`.")
+@_window_options
+@click.option("--account", "accounts", multiple=True, metavar="ID",
+              help="Only this account (repeatable): a report for a support ticket.")
+@click.option("--provider", "providers", multiple=True, metavar="NAME",
+              type=click.Choice(["gmail", "outlook", "yahoo", "icloud", "other", "unknown"]),
+              help="Only accounts at this provider (repeatable).")
+@_patterns_option
+@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]),
+              help="Report format [default: from --output's suffix, else text].")
+@click.option("-o", "--output", metavar="PATH",
+              help="Write the report here (strftime codes expand: reports/%Y-%m-%d.html).")
+@click.option("--baseline", type=click.Path(path_type=Path), metavar="PREVIOUS.json",
+              help="Mark findings and accounts new / ongoing / resolved against a JSON report.")
+@click.option("--fail-on", type=_SEVERITY, metavar="SEVERITY",
+              help="Exit 1 if an open finding is at or above: info, low, medium, high, critical.")
+@click.option("--no-redact", is_flag=True, help="Keep secrets in the report (redaction is on "
+              "by default).")
+@click.option("--pseudonymize", is_flag=True,
+              help="Replace email addresses and account ids with stable pseudonyms.")
+@click.option("--templates", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
+              help="Use your own report templates (report.<format>.j2) before the shipped ones.")
+@click.option("--color/--no-color", default=None, help="Colour the text report [default: on a "
+              "terminal, unless NO_COLOR is set].")
+def analyze(inputs: tuple[str, ...], **options: Any) -> None:
+    """Analyze logs and write a report of what fails, for whom, since when, and the fix.
+
+    INPUT is a file, glob, folder or - (stdin, the default). Raw pino lines, journalctl
+    (cat, short, short-iso, json), docker logs, Docker json-file, EmailEngine's per-account
+    log download and pretty-printed JSON are recognised; .gz and .zst are read directly.
+    """
+    from eelogs import commands
+
+    code = commands.run_analyze(list(inputs), options)
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...")
+@_window_options
+@_patterns_option
+def classify(inputs: tuple[str, ...], since: str | None, until: str | None,
+             pattern_dirs: tuple[Path, ...]) -> None:
+    """Print one JSON object per input record: which pattern it matched, if any."""
+    from eelogs import commands
+
+    commands.run_classify(list(inputs), since, until, pattern_dirs)
+
+
+@cli.group()
+def patterns() -> None:
+    """List, explain and check the pattern catalog."""
+
+
+@patterns.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@_patterns_option
+def patterns_list(fmt: str, pattern_dirs: tuple[Path, ...]) -> None:
+    """List every pattern: id, severity, category, title."""
+    from eelogs import commands
+
+    click.echo(commands.list_patterns(_catalog(pattern_dirs), fmt), nl=False)
+
+
+@patterns.command("show")
+@click.argument("pattern_id", metavar="ID")
+@_patterns_option
+def patterns_show(pattern_id: str, pattern_dirs: tuple[Path, ...]) -> None:
+    """What / why / fix / provider notes / references / examples of one pattern."""
+    from eelogs import commands
+
+    click.echo(commands.show_pattern(_catalog(pattern_dirs), pattern_id), nl=False)
+
+
+@patterns.command("check")
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path), metavar="[DIR]...")
+@click.option("--corpus", type=click.Path(path_type=Path, exists=True), multiple=True,
+              help="A healthy log that must produce no findings (repeatable).")
+def patterns_check(folders: tuple[Path, ...], corpus: tuple[Path, ...]) -> None:
+    """Validate a catalog and run its embedded examples (the shipped one by default)."""
+    from eelogs import commands
+
+    sys.exit(commands.check_patterns(list(folders), list(corpus)))
+
+
+def _catalog(extra: tuple[Path, ...]) -> Catalog:
+    return load_catalog(list(extra))
+
+
+def _fail(message: str, hint: str | None) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    if hint:
+        click.echo(f"Hint: {hint}", err=True)
+    sys.exit(2)
 
 
 def main() -> None:
+    """Entry point: library errors become `Error:`/`Hint:` and exit 2, never a traceback."""
     try:
-        cli(standalone_mode=True)
-    except EelogsError as exc:  # pragma: no cover - replaced below
-        click.echo(f"Error: {exc.message}", err=True)
-        sys.exit(2)
+        cli(standalone_mode=False)
+    except EelogsError as exc:
+        _fail(exc.message, exc.hint)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        # `eelogs … | head`: the reader left; say nothing and stop
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+
+
+def dump_json_line(row: dict[str, Any]) -> str:
+    return orjson.dumps(row).decode()
+
+
+__all__ = ["cli", "main", "expand_output", "infer_format", "render", "write_atomic"]

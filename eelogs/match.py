@@ -40,7 +40,8 @@ class Classifier:
     whose `msg` no pattern names, costs one dict lookup."""
 
     def __init__(self, catalog: Catalog) -> None:
-        ordered = sorted(catalog.patterns, key=lambda p: (-p.priority, p.id))
+        ordered = sorted((p for p in catalog.patterns if p.match),
+                         key=lambda p: (-p.priority, p.id))
         self.catalog = catalog
         self._rank = {p.id: n for n, p in enumerate(ordered)}
         by_msg: dict[str, list[Pattern]] = {}

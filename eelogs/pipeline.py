@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
+from eelogs import __version__
+from eelogs.aggregate import Scope, build_report
+from eelogs.baseline import apply_baseline
+from eelogs.catalog import Catalog
+from eelogs.collect import Collector
 from eelogs.framing import deframe
-from eelogs.parse import Record, Unparsed, parse_payload
+from eelogs.match import Classifier
+from eelogs.parse import Record, Unparsed, iso, parse_payload
+from eelogs.providers import provider_signals
 from eelogs.sources import Input, read_lines
 
 
@@ -33,3 +43,70 @@ def read_entries(inputs: Iterable[Input]) -> Iterator[Record | Unparsed]:
     for inp in inputs:
         for payload in deframe(read_lines(inp), inp.name, inp.account_hint):
             yield parse_payload(payload)
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What `eelogs analyze` needs besides its inputs."""
+
+    catalog: Catalog
+    window: Window = field(default_factory=Window)
+    scope: Scope = field(default_factory=Scope)
+    baseline: dict[str, Any] | None = None
+    baseline_name: str = ""
+
+
+def analyze(inputs: Iterable[Input], analysis: Analysis) -> dict[str, Any]:
+    """Read, classify and aggregate: the report as plain rows (not yet redacted)."""
+    classifier = Classifier(analysis.catalog)
+    collector = Collector()
+    window = analysis.window
+    for entry in read_entries(inputs):
+        if isinstance(entry, Unparsed):
+            collector.add_unparsed(entry)
+        elif window.admits(entry):
+            collector.add(entry, classifier.classify(entry))
+        else:
+            collector.filtered += 1
+    report = build_report(collector, analysis.catalog, analysis.scope)
+    report["input"]["regex_timeouts"] = dict(classifier.regex_timeouts)
+    if analysis.baseline is not None:
+        apply_baseline(report, analysis.baseline, analysis.baseline_name)
+    report["eelogs"] = {"version": __version__,
+                        "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "window": {"since": iso(window.since_ms), "until": iso(window.until_ms)},
+                        "accounts": sorted(window.accounts),
+                        "providers": sorted(analysis.scope.providers)}
+    return report
+
+
+def classify_stream(inputs: Iterable[Input], catalog: Catalog, window: Window
+                    ) -> Iterator[dict[str, Any]]:
+    """`eelogs classify`: one row per input record (and per unparsed line), in input order."""
+    classifier = Classifier(catalog)
+    scores: dict[str, Counter[str]] = {}
+    for entry in read_entries(inputs):
+        if isinstance(entry, Unparsed):
+            yield {"line": entry.line, "pattern": None, "unparsed": True,
+                   "source": entry.source, "reason": entry.reason}
+            continue
+        if not window.admits(entry):
+            continue
+        found = classifier.classify(entry)
+        provider = None
+        if entry.account:
+            counter = scores.setdefault(entry.account, Counter())
+            counter.update(dict(_sum_signals(provider_signals(entry))))
+            provider = counter.most_common(1)[0][0] if counter else "unknown"
+        yield {"line": entry.line, "pattern": found.pattern.id if found else None,
+               "severity": found.pattern.severity if found else None,
+               "account": entry.account, "provider": provider, "time": entry.time_iso,
+               "level": entry.level_name, "msg": entry.msg[:200], "source": entry.source,
+               **({"fields": found.fields} if found and found.fields else {})}
+
+
+def _sum_signals(signals: list[tuple[str, int]]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for provider, weight in signals:
+        total[provider] += weight
+    return total

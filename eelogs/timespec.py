@@ -57,6 +57,6 @@ def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def journalctl_arg(moment: datetime) -> str:
-    """The same moment in a form every journalctl accepts."""
-    return f"@{int(moment.timestamp())}"
+def journalctl_arg_ms(ms: int) -> str:
+    """A moment (epoch ms) in a form every journalctl version accepts."""
+    return f"@{ms // 1000}"

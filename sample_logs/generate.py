@@ -45,11 +45,12 @@ def build_sample(seed: int = 7) -> Sample:
     writer.startup("2.79.2")
     problems = list(PROBLEMS)
     for hour in range(24):
+        writer.t = max(writer.t, START_MS + hour * 3_600_000)
         for account in accounts:
             healthy_round(writer, account, hour)
+            writer.advance(20_000, 90_000)
         for name, scenario in problems[hour::24]:
             scenario(writer, name)
-        writer.advance(45_000, 90_000)
     sample = Sample()
     for line, expect, time_ms in writer.out:
         sample.lines.append(line)

@@ -161,7 +161,10 @@ def _rid(rng: random.Random, n: int, alphabet: str = string.ascii_lowercase + st
     return "".join(rng.choice(alphabet) for _ in range(n))
 
 
-def new_account(w: Writer, account_id: str, profile: str, local: str | None = None) -> Account:
+def new_account(w: Writer, account_id: str, profile: str, local: str | None = None,
+                intro: bool = True) -> Account:
+    """An account a scenario uses; the first time, it writes what precedes trouble in a
+    real log (a token renewal, an API sync or a connection attempt)."""
     if account_id in w.accounts:
         return w.accounts[account_id]
     spec = PROFILES[profile]
@@ -171,7 +174,18 @@ def new_account(w: Writer, account_id: str, profile: str, local: str | None = No
     a = Account(account_id, profile, user, w.rng.choice([2, 3, 4, 5]), _rid(w.rng, 20),
                 spec=spec)
     w.accounts[account_id] = a
+    if intro:
+        _intro(w, a)
     return a
+
+
+def _intro(w: Writer, a: Account) -> None:
+    if a.spec["auth"] in ("oauth", "gmail-api", "graph"):
+        token_ok(w, a)
+    if a.spec["auth"] in ("gmail-api", "graph"):
+        api_sync(w, a)
+    elif a.spec["host"]:
+        imap_login(w, a, initial=False)
 
 
 def make_accounts(rng: random.Random, count: int) -> list[Account]:
@@ -186,7 +200,7 @@ def make_accounts(rng: random.Random, count: int) -> list[Account]:
         account_id = (f"user{n:04d}" if style == 0 else
                       f"{_rid(rng, 8)}-{_rid(rng, 4)}-{_rid(rng, 4)}" if style == 1 else
                       f"team{n}@{PROFILES[profile]['domain']}")
-        accounts.append(new_account(w, account_id, profile, f"user{n}"))
+        accounts.append(new_account(w, account_id, profile, f"user{n}", intro=False))
     return accounts
 
 

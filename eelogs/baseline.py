@@ -1,0 +1,68 @@
+"""Compare a run with the previous run's JSON: what is new, ongoing, resolved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from eelogs.errors import EelogsError
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    """The previous JSON report. A missing file is an error: a nightly job must not silently
+    report everything as new."""
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise EelogsError(f"baseline {path} does not exist",
+                          "write one first with `eelogs analyze --format json -o FILE`") from exc
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise EelogsError(f"baseline {path} is not an eelogs JSON report: {exc}",
+                          "pass the JSON report of an earlier run") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
+        raise EelogsError(f"baseline {path} is not an eelogs JSON report",
+                          "pass the JSON report of an earlier run (--format json)")
+    return data
+
+
+def apply_baseline(report: dict[str, Any], previous: dict[str, Any], name: str) -> None:
+    """Mark findings and failing accounts new / ongoing / resolved, in place."""
+    before = {f["pattern"]: f for f in previous["findings"]
+              if isinstance(f, dict) and f.get("open", True) and f.get("status") != "resolved"}
+    now = {f["pattern"] for f in report["findings"]}
+    for finding in report["findings"]:
+        old = before.get(finding["pattern"])
+        if old is None:
+            finding["status"] = "new"
+            finding["new_accounts"] = list(finding["open_accounts"])
+        else:
+            finding["status"] = "ongoing" if finding["open"] else "resolved"
+            known = set(old.get("open_accounts", old.get("accounts", [])))
+            finding["new_accounts"] = [a for a in finding["open_accounts"] if a not in known]
+    for pid, old in before.items():
+        if pid not in now:
+            report["findings"].append({**old, "status": "resolved", "count": 0, "lines": 0,
+                                       "open": False, "open_accounts": [], "new_accounts": [],
+                                       "samples": []})
+    failing_before = {a["account"] for a in previous.get("accounts", [])
+                      if isinstance(a, dict) and a.get("failing")}
+    failing_now = set()
+    for account in report["accounts"]:
+        if account["failing"]:
+            failing_now.add(account["account"])
+            account["status"] = "ongoing" if account["account"] in failing_before else "new"
+        elif account["account"] in failing_before:
+            account["status"] = "resolved"
+    report["baseline"] = {
+        "file": name, "previous_generated": previous.get("eelogs", {}).get("generated"),
+        "new_findings": sorted(f["pattern"] for f in report["findings"] if f["status"] == "new"),
+        "ongoing_findings": sorted(f["pattern"] for f in report["findings"]
+                                   if f["status"] == "ongoing"),
+        "resolved_findings": sorted(f["pattern"] for f in report["findings"]
+                                    if f["status"] == "resolved"),
+        "new_failing_accounts": sorted(failing_now - failing_before),
+        "resolved_accounts": sorted(failing_before - failing_now),
+    }
+    report["summary"]["new_since_baseline"] = len(report["baseline"]["new_findings"])

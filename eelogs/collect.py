@@ -1,0 +1,226 @@
+"""One pass over classified records: counts, events, episodes, account tracks.
+
+Memory grows with accounts, patterns, episodes and hours, never with lines: a record is
+looked at once and dropped. The polars stage (aggregate.py) turns what is kept into the report.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from eelogs.match import Match, error_text
+from eelogs.parse import Record, Unparsed
+from eelogs.providers import auth_method, provider_signals
+from eelogs.states import SIGNALS, ConnectionClock, next_state
+from eelogs.unmatched import TemplateMiner
+
+EVENT_WINDOW_MS = 5_000  # lines of one failure are written within milliseconds
+EPISODE_GAP_MS = 30 * 60_000  # a quiet half hour ends an episode of the same problem
+SAMPLES_PER_PATTERN = 3
+UNPARSED_SAMPLES = 20
+_VERSION_MSGS = ("EmailEngine starting up", "Starting EmailEngine")
+_ACCOUNT_COMPONENTS = frozenset({"connection-client", "imap-client"})
+
+
+@dataclass
+class AccountTrack:
+    account: str
+    first: int | None = None
+    last: int | None = None
+    records: int = 0
+    state: str = "unknown"
+    state_since: int | None = None
+    scores: Counter[str] = field(default_factory=Counter)
+    auth: Counter[str] = field(default_factory=Counter)
+    last_error: str | None = None
+    last_error_time: int | None = None
+    signals: dict[str, int] = field(default_factory=dict)
+    clock: ConnectionClock = field(default_factory=ConnectionClock)
+
+
+@dataclass
+class PatternTrack:
+    events: int = 0
+    lines: int = 0
+    first: int | None = None
+    last: int | None = None
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    fields: dict[str, Counter[str]] = field(default_factory=dict)
+    last_error: str | None = None
+    provider_hints: Counter[str] = field(default_factory=Counter)
+    minutes: Counter[int] = field(default_factory=Counter)
+
+
+@dataclass
+class OpenEvent:
+    start: int
+    roles: set[tuple[Any, ...]]
+
+
+@dataclass
+class Episode:
+    pattern: str
+    account: str
+    start: int
+    end: int
+    events: int
+
+
+class Collector:
+    """Feed it every entry of a run (`add`), then hand it to aggregate.build_report."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.unparsed = 0
+        self.filtered = 0
+        self.unparsed_samples: list[dict[str, Any]] = []
+        self.sources: list[str] = []
+        self.first: int | None = None
+        self.last: int | None = None
+        self.versions: list[str] = []
+        self.accounts: dict[str, AccountTrack] = {}
+        self.patterns: dict[str, PatternTrack] = {}
+        self.pairs: dict[tuple[str, str], list[int]] = {}  # events, lines, first, last
+        self.hours: Counter[tuple[str, int]] = Counter()
+        self.episodes: list[Episode] = []
+        self.signals: dict[str, int] = {}
+        self._open: dict[tuple[str, str], OpenEvent] = {}
+        self._episode: dict[tuple[str, str], Episode] = {}
+        self.unmatched = TemplateMiner()
+        self._clock = 0
+
+    def add_unparsed(self, entry: Unparsed) -> None:
+        self.unparsed += 1
+        self._source(entry.source)
+        if len(self.unparsed_samples) < UNPARSED_SAMPLES:
+            self.unparsed_samples.append({"source": entry.source, "line": entry.line,
+                                          "reason": entry.reason, "text": entry.text[:200]})
+
+    def add(self, record: Record, match: Match | None) -> None:
+        self.records += 1
+        self._source(record.source)
+        t = record.time_ms if record.time_ms is not None else self._clock
+        self._clock = max(self._clock, t)
+        if record.time_ms is not None:
+            self.first = t if self.first is None else min(self.first, t)
+            self.last = t if self.last is None else max(self.last, t)
+        if record.msg in _VERSION_MSGS and isinstance(record.data.get("version"), str):
+            if record.data["version"] not in self.versions:
+                self.versions.append(record.data["version"])
+        signal = SIGNALS.get(record.msg)
+        if signal:
+            self.signals[signal] = t
+        if record.account:
+            self._account(record, match, t, signal)
+        if match is not None:
+            self._finding(record, match, t)
+        elif record.level >= 40:
+            self.unmatched.add(record)
+
+    def _source(self, source: str) -> None:
+        if not self.sources or self.sources[-1] != source:
+            if source not in self.sources:
+                self.sources.append(source)
+
+    def _account(self, record: Record, match: Match | None, t: int, signal: str | None) -> None:
+        assert record.account is not None
+        track = self.accounts.get(record.account)
+        if track is None:
+            track = self.accounts[record.account] = AccountTrack(record.account)
+        track.records += 1
+        track.first = t if track.first is None else min(track.first, t)
+        track.last = t if track.last is None else max(track.last, t)
+        if sum(track.scores.values()) < 40:  # enough evidence: stop looking
+            for provider, weight in provider_signals(record):
+                track.scores[provider] += weight
+        method = auth_method(record)
+        if method:
+            track.auth[method] += 1
+        state = next_state(record, track.state)
+        if state is not None:
+            if state != track.state:
+                track.state, track.state_since = state, t
+            track.clock.observe(record, state)
+        if signal:
+            track.signals[signal] = t
+        if (match.pattern.scope != "instance" if match is not None else
+                record.level >= 40 and record.component in _ACCOUNT_COMPONENTS):
+            track.last_error = _best_text(record)
+            track.last_error_time = t
+
+    def _finding(self, record: Record, match: Match, t: int) -> None:
+        pattern = match.pattern
+        pid, subject = pattern.id, record.account or ""
+        track = self.patterns.get(pid)
+        if track is None:
+            track = self.patterns[pid] = PatternTrack()
+        track.lines += 1
+        key = (pid, subject)
+        role = (record.msg, record.data.get("action"), record.components[-1:])
+        event = self._open.get(key)
+        new_event = not (event and t - event.start <= EVENT_WINDOW_MS and role not in event.roles)
+        if new_event:
+            self._open[key] = OpenEvent(t, {role})
+            track.events += 1
+            track.minutes[t // 60_000] += 1
+            self.hours[(pid, t // 3_600_000)] += 1
+            self._episode_step(key, t)
+        else:
+            assert event is not None
+            event.roles.add(role)
+        track.first = t if track.first is None else min(track.first, t)
+        track.last = t if track.last is None else max(track.last, t)
+        pair = self.pairs.get(key)
+        if pair is None:
+            self.pairs[key] = [1, 1, t, t]
+        else:
+            pair[0] += new_event
+            pair[1] += 1
+            pair[3] = max(pair[3], t)
+        if len(track.samples) < SAMPLES_PER_PATTERN and (new_event or not track.samples):
+            track.samples.append({"source": record.source, "line": record.line,
+                                  "account": record.account, "text": record.raw[:4000]})
+        for name, value in match.fields.items():
+            counter = track.fields.setdefault(name, Counter())
+            if len(counter) < 50 or str(value) in counter:
+                counter[str(value) if not isinstance(value, str) else value] += 1
+        track.last_error = _best_text(record)
+        if not record.account:
+            for provider, weight in provider_signals(record):
+                track.provider_hints[provider] += weight
+
+    def _episode_step(self, key: tuple[str, str], t: int) -> None:
+        episode = self._episode.get(key)
+        if episode is not None and t - episode.end <= EPISODE_GAP_MS:
+            episode.end = max(episode.end, t)
+            episode.events += 1
+            return
+        if episode is not None:
+            self.episodes.append(episode)
+        self._episode[key] = Episode(key[0], key[1], t, t, 1)
+
+    def all_episodes(self) -> list[Episode]:
+        """Closed episodes plus those still open at the end of the input."""
+        return self.episodes + list(self._episode.values())
+
+
+_BEST_PATHS = (("err", "response"), ("err", "tokenRequest", "response", "error_description"),
+               ("err", "oauthRequest", "response", "error", "message"),
+               ("response", "error", "message"), ("response", "error_description"),
+               ("err", "reason"), ("err", "responseText"), ("error",), ("failedReason",),
+               ("err", "message"))
+_GENERIC = frozenset({"Command failed", "OAuth2 request failed", "Unexpected close",
+                      "Authentication failed", "Failed to renew token"})
+
+
+def _best_text(record: Record) -> str:
+    """The most telling words of a failure: the provider's own when there are any."""
+    for path in _BEST_PATHS:
+        node: Any = record.data
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, str) and node.strip() and node not in _GENERIC:
+            return node.strip()[:500]
+    return (record.msg or error_text(record).split("\n")[0])[:500]

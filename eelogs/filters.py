@@ -1,0 +1,55 @@
+"""Jinja filters and helpers shared by the report templates."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from eelogs.providers import PROVIDER_NAMES
+
+_ANSI = {"critical": "1;31", "high": "31", "medium": "33", "low": "36", "info": "2",
+         "bold": "1", "dim": "2", "green": "32", "red": "31"}
+
+
+def paint(text: Any, style: str, color: bool) -> str:
+    """ANSI colour for the terminal report, only when colour is on."""
+    code = _ANSI.get(style)
+    return f"\033[{code}m{text}\033[0m" if color and code else str(text)
+
+
+def md_cell(text: Any) -> str:
+    """Text that cannot break a Markdown table: no pipes, backticks, newlines or HTML."""
+    value = "" if text is None else str(text)
+    value = value.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
+    value = value.replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"\s*\n\s*", " ", value).strip()
+
+
+def md_code(text: Any) -> str:
+    """A fenced block that the text cannot close: the fence is longer than any run inside."""
+    value = "" if text is None else str(text)
+    longest = max((len(m) for m in re.findall(r"`+", value)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{value}\n{fence}"
+
+
+def short_time(iso: str | None) -> str:
+    return iso.replace("T", " ")[:19] + "Z" if iso else "—"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def provider_name(provider: str) -> str:
+    return PROVIDER_NAMES.get(provider, provider)
+
+
+def listing(items: list[Any], limit: int = 5) -> str:
+    shown = ", ".join(str(i) for i in items[:limit])
+    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+FILTERS = {"paint": paint, "md_cell": md_cell, "md_code": md_code, "short_time": short_time,
+           "provider_name": provider_name, "listing": listing}
+GLOBALS = {"plural": plural}

@@ -1,0 +1,145 @@
+"""Which provider an account lives at, and how it authenticates, from what its records show.
+
+Signals, strongest first (research doc §6): OAuth/API URLs, provider-type fields, IMAP/SMTP
+hosts, error families (AADSTS…), scopes, server greetings, email domains. Each signal adds a
+weight to a provider; the account's provider is the heaviest.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from eelogs.parse import Record
+
+PROVIDERS = ("gmail", "outlook", "yahoo", "icloud", "other", "unknown")
+PROVIDER_NAMES = {"gmail": "Gmail / Google Workspace", "outlook": "Microsoft 365 / Outlook",
+                  "yahoo": "Yahoo / AOL", "icloud": "iCloud", "other": "Other provider",
+                  "unknown": "Unknown / self-hosted"}
+
+_URLS = (
+    (re.compile(r"https://(?:oauth2|gmail|pubsub|www)\.googleapis\.com/|accounts\.google\.com"),
+     "gmail"),
+    (re.compile(r"https://login\.(?:microsoftonline\.(?:com|us)|chinacloudapi\.cn)/|"
+                r"https://(?:graph|dod-graph)\.microsoft\.(?:com|us)/|microsoftgraph\."
+                r"chinacloudapi\.cn"), "outlook"),
+)
+_HOSTS = (
+    (re.compile(r"(?:^|\.)(?:gmail|googlemail)\.com$"), "gmail"),
+    (re.compile(r"(?:^|\.)(?:office365\.(?:com|us)|outlook\.(?:com|cn)|hotmail\.com)$"),
+     "outlook"),
+    (re.compile(r"(?:^|\.)(?:yahoo\.com|aol\.com|yahoo\.co\.\w+|verizon\.net)$"), "yahoo"),
+    (re.compile(r"(?:^|\.)(?:mail\.me\.com|icloud\.com)$"), "icloud"),
+    (re.compile(r"(?:^|\.)(?:fastmail\.com|zoho\.(?:com|eu|in)|yandex\.(?:com|ru)|mail\.ru|"
+                r"gmx\.(?:com|net|de)|web\.de|secureserver\.net|ionos\.\w+|one\.com|"
+                r"awsapps\.com|larksuite\.com|naver\.com|qq\.com|aliyun\.com|att\.net|"
+                r"zone\.ee|protonmail\.ch|mailbox\.org|rambler\.ru|163\.com|titan\.email)$"),
+     "other"),
+)
+_DOMAINS = {
+    "gmail.com": "gmail", "googlemail.com": "gmail",
+    "outlook.com": "outlook", "hotmail.com": "outlook", "live.com": "outlook", "msn.com": "outlook",
+    "yahoo.com": "yahoo", "ymail.com": "yahoo", "aol.com": "yahoo", "verizon.net": "yahoo",
+    "icloud.com": "icloud", "me.com": "icloud", "mac.com": "icloud",
+    "fastmail.com": "other", "yandex.com": "other", "yandex.ru": "other", "mail.ru": "other",
+    "gmx.com": "other", "gmx.net": "other", "gmx.de": "other", "web.de": "other",
+    "zoho.com": "other", "proton.me": "other", "protonmail.com": "other",
+}
+_PROVIDER_TYPES = {"gmail": "gmail", "gmailService": "gmail", "outlook": "outlook",
+                   "outlookService": "outlook", "mailRu": "other"}
+_GREETINGS = ((re.compile(r"Gimap ready|\"GImap\""), "gmail"),
+              (re.compile(r"Microsoft Exchange IMAP4"), "outlook"),
+              (re.compile(r"iCloud IMAP4|XAPPLEPUSHSERVICE"), "icloud"),
+              (re.compile(r"XYMHIGHESTMODSEQ|Yahoo"), "yahoo"))
+_AADSTS = re.compile(r"AADSTS\d{5}")
+_EMAIL_DOMAIN = re.compile(r"@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
+
+
+def provider_of_host(host: str) -> str:
+    """Provider for an IMAP/SMTP host name; a host nobody knows is `unknown` (self-hosted)."""
+    name = host.lower().rstrip(".")
+    for pattern, provider in _HOSTS:
+        if pattern.search(name):
+            return provider
+    return "unknown"
+
+
+def provider_signals(record: Record) -> list[tuple[str, int]]:
+    """(provider, weight) pairs that this record shows about its account."""
+    data, err, found = record.data, record.err or {}, []
+    for url in _strings(data.get("url"), _dig(err, "tokenRequest", "url"),
+                        _dig(err, "oauthRequest", "url")):
+        for pattern, provider in _URLS:
+            if pattern.search(url):
+                found.append((provider, 6))
+    for kind in _strings(_dig(err, "tokenRequest", "provider"), _dig(err, "oauthRequest", "provider"),
+                         data.get("provider") if "url" in data else None):
+        if kind in _PROVIDER_TYPES:
+            found.append((_PROVIDER_TYPES[kind], 5))
+    msg = record.msg
+    if msg.startswith("Initializing Gmail"):
+        found.append(("gmail", 6))
+    elif msg.startswith("Initializing Outlook"):
+        found.append(("outlook", 6))
+    for host in _strings(data.get("host"), data.get("servername"), err.get("host")):
+        provider = provider_of_host(host)
+        found.append((provider, 5 if provider != "unknown" else 1))
+    if data.get("src") == "s":
+        found.extend((p, 3) for pattern, p in _GREETINGS if pattern.search(msg))
+    if err and _AADSTS.search(str(err.get("message", ""))):
+        found.append(("outlook", 4))
+    for scope in _scopes(data.get("scopes")):
+        if "google" in scope:
+            found.append(("gmail", 3))
+        elif "outlook.office" in scope or "graph.microsoft" in scope:
+            found.append(("outlook", 3))
+    for address in _strings(data.get("user"), data.get("username"), record.account):
+        provider = _domain_provider(address)
+        if provider:
+            found.append((provider, 2))
+    return found
+
+
+def auth_method(record: Record) -> str | None:
+    """How the account authenticates, when this record shows it."""
+    msg, data = record.msg, record.data
+    if msg.startswith("Initializing Gmail"):
+        return "gmail-api"
+    if msg.startswith("Initializing Outlook"):
+        return "ms-graph"
+    url = data.get("url")
+    if isinstance(url, str) and record.component == "connection-client":
+        if "gmail.googleapis.com" in url:
+            return "gmail-api"
+        if "graph.microsoft" in url:
+            return "ms-graph"
+    if data.get("src") == "c" and data.get("sub") == "imap-connection":
+        if re.match(r"^\S+ AUTHENTICATE (?:XOAUTH2|OAUTHBEARER)", msg):
+            return "oauth2"
+        if re.match(r"^\S+ (?:LOGIN|AUTHENTICATE (?:PLAIN|LOGIN))\b", msg):
+            return "password"
+    if msg == "OAuth2 authentication request" or (
+            msg == "Renewed OAuth2 access token" and record.component == "connection-client"):
+        return "oauth2"
+    return None
+
+
+def _domain_provider(address: str) -> str | None:
+    match = _EMAIL_DOMAIN.search(address)
+    return _DOMAINS.get(match.group(1).lower()) if match else None
+
+
+def _dig(node: Any, *keys: str) -> Any:
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _strings(*values: Any) -> list[str]:
+    return [v for v in values if isinstance(v, str) and v]
+
+
+def _scopes(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return value.split() if isinstance(value, str) else []

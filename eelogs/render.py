@@ -1,0 +1,102 @@
+"""Turn a report (plain rows) into text, Markdown, HTML or JSON, and write it safely."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import orjson
+
+from eelogs.catalog import SEVERITIES, Catalog
+from eelogs.errors import OutputError
+from eelogs.resources import data_dir
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    MD = "md"
+    HTML = "html"
+    JSON = "json"
+
+
+_SUFFIXES = {".html": Format.HTML, ".htm": Format.HTML, ".md": Format.MD,
+             ".markdown": Format.MD, ".json": Format.JSON, ".txt": Format.TEXT}
+
+
+def infer_format(output: str | None) -> Format:
+    """--format's default: from --output's suffix, else text."""
+    if output:
+        return _SUFFIXES.get(Path(output).suffix.lower(), Format.TEXT)
+    return Format.TEXT
+
+
+def render(report: dict[str, Any], catalog: Catalog, fmt: Format, *, color: bool = False,
+           templates: Path | None = None) -> str:
+    if fmt is Format.JSON:
+        return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
+    env = _environment(templates)
+    template = env.get_template(f"report.{fmt.value}.j2")
+    return template.render(report=report, docs=_docs(report, catalog), color=color,
+                           severities=SEVERITIES)
+
+
+def _environment(templates: Path | None) -> jinja2.Environment:
+    folders = [str(templates)] if templates else []
+    folders.append(str(data_dir("reports")))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        autoescape=jinja2.select_autoescape(["html.j2", "html"], default_for_string=False),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
+        lstrip_blocks=True)
+    from eelogs import filters
+
+    env.filters.update(filters.FILTERS)
+    env.globals.update(filters.GLOBALS)
+    return env
+
+
+def _docs(report: dict[str, Any], catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """Docs of the patterns in the report, with `{account}` filled in where it is one."""
+    out = {}
+    for finding in report["findings"]:
+        pattern = catalog.get(finding["pattern"])
+        if pattern is None:
+            continue
+        accounts = finding.get("open_accounts") or finding.get("accounts") or []
+        account = accounts[0] if len(accounts) == 1 else "<account>"
+        docs = dict(pattern.docs)
+        docs["fix"] = str(docs["fix"]).replace("{account}", account).strip()
+        out[pattern.id] = docs
+    return out
+
+
+def expand_output(path: str, now: datetime | None = None) -> Path:
+    """strftime codes in -o expand: reports/%Y-%m-%d.html → reports/2026-11-24.html."""
+    return Path((now or datetime.now()).strftime(path))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: a cron job never leaves half a
+    report, and a killed run leaves the previous one intact."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror}",
+                          "choose a folder you may write to") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror}",
+                          "check the path, the free space and permissions") from exc
