@@ -19,10 +19,19 @@ from eelogs.providers import PROVIDERS
 from eelogs.states import ERROR_STATES
 
 INCIDENT_GAP_MS = 15 * 60_000
-_RECOVERED_BY = {"auth": ("login",), "microsoft": ("login",), "connection": ("login",),
-                 "tls": ("login",), "limits": ("login",), "mailbox": ("login",),
-                 "oauth": ("login", "token"), "api": ("login",), "sending": ("send",),
-                 "webhooks": ("webhook",), "detectors": ("login",)}
+_RECOVERED_BY = {
+    "auth": ("login",),
+    "microsoft": ("login",),
+    "connection": ("login",),
+    "tls": ("login",),
+    "limits": ("login",),
+    "mailbox": ("login",),
+    "oauth": ("login", "token"),
+    "api": ("login",),
+    "sending": ("send",),
+    "webhooks": ("webhook",),
+    "detectors": ("login",),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +57,14 @@ def build_report(collector: Collector, catalog: Catalog, scope: Scope) -> dict[s
     findings = _findings(collector, catalog, pairs, accounts, scope)
     detected = detect(collector, catalog, accounts.to_dicts(), incidents, _end(collector))
     findings = _merge_detections(findings, detected, by_id, incidents)
-    findings.sort(key=lambda f: (-by_id[f["pattern"]].severity_rank if f["pattern"] in by_id
-                                 else 0, not f["open"], -f["count"], f["pattern"]))
+    findings.sort(
+        key=lambda f: (
+            -by_id[f["pattern"]].severity_rank if f["pattern"] in by_id else 0,
+            not f["open"],
+            -f["count"],
+            f["pattern"],
+        )
+    )
     account_rows = _account_rows(accounts, pairs)
     failing = {a["account"] for a in account_rows if a["failing"]}
     return {
@@ -73,18 +88,36 @@ def _accounts_frame(collector: Collector) -> pl.DataFrame:
     rows = []
     for track in collector.accounts.values():
         provider = _top(track.scores) or "unknown"
-        row = {"account": track.account, "provider": provider, "state": track.state,
-               "state_since": track.state_since, "auth": _top(track.auth),
-               "first": track.first, "last": track.last, "records": track.records,
-               "last_error": track.last_error, "last_error_time": track.last_error_time}
+        row = {
+            "account": track.account,
+            "provider": provider,
+            "state": track.state,
+            "state_since": track.state_since,
+            "auth": _top(track.auth),
+            "first": track.first,
+            "last": track.last,
+            "records": track.records,
+            "last_error": track.last_error,
+            "last_error_time": track.last_error_time,
+        }
         for kind in SIGNAL_KINDS:
-            row[f"sig_{kind}"] = track.signals.get(kind, collector.signals.get(kind)
-                                                   if kind == "webhook" else None)
+            row[f"sig_{kind}"] = track.signals.get(
+                kind, collector.signals.get(kind) if kind == "webhook" else None
+            )
         rows.append(row)
-    schema = {"account": pl.String, "provider": pl.String, "state": pl.String,
-              "state_since": pl.Int64, "auth": pl.String, "first": pl.Int64, "last": pl.Int64,
-              "records": pl.Int64, "last_error": pl.String, "last_error_time": pl.Int64,
-              **{f"sig_{k}": pl.Int64 for k in SIGNAL_KINDS}}
+    schema = {
+        "account": pl.String,
+        "provider": pl.String,
+        "state": pl.String,
+        "state_since": pl.Int64,
+        "auth": pl.String,
+        "first": pl.Int64,
+        "last": pl.Int64,
+        "records": pl.Int64,
+        "last_error": pl.String,
+        "last_error_time": pl.Int64,
+        **{f"sig_{k}": pl.Int64 for k in SIGNAL_KINDS},
+    }
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -97,34 +130,81 @@ def _top(counter: Any) -> str | None:
 
 def _pairs_frame(collector: Collector, catalog: Catalog, accounts: pl.DataFrame) -> pl.DataFrame:
     """One row per (pattern, account) with counts and whether the account recovered since."""
-    rows = [(pid, account, v[0], v[1], v[2], v[3])
-            for (pid, account), v in collector.pairs.items() if account]
-    pairs = pl.DataFrame(rows, schema={"pattern": pl.String, "account": pl.String,
-                                       "events": pl.Int64, "lines": pl.Int64,
-                                       "first": pl.Int64, "last": pl.Int64}, orient="row")
+    rows = [
+        (pid, account, v[0], v[1], v[2], v[3])
+        for (pid, account), v in collector.pairs.items()
+        if account
+    ]
+    pairs = pl.DataFrame(
+        rows,
+        schema={
+            "pattern": pl.String,
+            "account": pl.String,
+            "events": pl.Int64,
+            "lines": pl.Int64,
+            "first": pl.Int64,
+            "last": pl.Int64,
+        },
+        orient="row",
+    )
     kinds = pl.DataFrame(
-        [(p.id, p.scope != "instance" and p.severity_rank >= SEVERITIES.index("high"),
-          *(k in recovered_by(p) for k in SIGNAL_KINDS)) for p in catalog.patterns],
-        schema={"pattern": pl.String, "breaks_account": pl.Boolean,
-                **{f"rb_{k}": pl.Boolean for k in SIGNAL_KINDS}}, orient="row")
+        [
+            (
+                p.id,
+                p.scope != "instance" and p.severity_rank >= SEVERITIES.index("high"),
+                *(k in recovered_by(p) for k in SIGNAL_KINDS),
+            )
+            for p in catalog.patterns
+        ],
+        schema={
+            "pattern": pl.String,
+            "breaks_account": pl.Boolean,
+            **{f"rb_{k}": pl.Boolean for k in SIGNAL_KINDS},
+        },
+        orient="row",
+    )
     signals = accounts.select("account", "provider", *(f"sig_{k}" for k in SIGNAL_KINDS))
     joined = pairs.join(signals, on="account", how="inner").join(kinds, on="pattern", how="left")
     recovered = pl.lit(False)
     for kind in SIGNAL_KINDS:
-        recovered = recovered | (pl.col(f"rb_{kind}").fill_null(False)
-                                 & (pl.col(f"sig_{kind}") > pl.col("last")).fill_null(False))
+        recovered = recovered | (
+            pl.col(f"rb_{kind}").fill_null(False)
+            & (pl.col(f"sig_{kind}") > pl.col("last")).fill_null(False)
+        )
     return joined.with_columns(recovered.alias("recovered")).select(
-        "pattern", "account", "provider", "events", "lines", "first", "last", "recovered",
-        pl.col("breaks_account").fill_null(False))
+        "pattern",
+        "account",
+        "provider",
+        "events",
+        "lines",
+        "first",
+        "last",
+        "recovered",
+        pl.col("breaks_account").fill_null(False),
+    )
 
 
-def _findings(collector: Collector, catalog: Catalog, pairs: pl.DataFrame,
-              accounts: pl.DataFrame, scope: Scope) -> list[dict[str, Any]]:
-    per_pattern = {row["pattern"]: row for row in pairs.group_by("pattern").agg(
-        pl.col("events").sum(), pl.col("lines").sum(), pl.col("first").min(),
-        pl.col("last").max(), pl.col("account").sort().alias("accounts"),
-        pl.col("account").filter(~pl.col("recovered")).sort().alias("open_accounts"),
-        pl.col("provider").unique().sort().alias("providers")).to_dicts()}
+def _findings(
+    collector: Collector,
+    catalog: Catalog,
+    pairs: pl.DataFrame,
+    accounts: pl.DataFrame,
+    scope: Scope,
+) -> list[dict[str, Any]]:
+    per_pattern = {
+        row["pattern"]: row
+        for row in pairs.group_by("pattern")
+        .agg(
+            pl.col("events").sum(),
+            pl.col("lines").sum(),
+            pl.col("first").min(),
+            pl.col("last").max(),
+            pl.col("account").sort().alias("accounts"),
+            pl.col("account").filter(~pl.col("recovered")).sort().alias("open_accounts"),
+            pl.col("provider").unique().sort().alias("providers"),
+        )
+        .to_dicts()
+    }
     filtered = bool(scope.providers)
     out = []
     for pattern in catalog.patterns:
@@ -134,32 +214,47 @@ def _findings(collector: Collector, catalog: Catalog, pairs: pl.DataFrame,
         grouped = per_pattern.get(pattern.id)
         if grouped is None and (filtered or (pattern.id, "") not in collector.pairs):
             continue  # every account of it was filtered out
-        accountless = collector.pairs.get((pattern.id, ""), [0, 0, 0, 0]) if not filtered \
-            else [0, 0, 0, 0]
+        accountless = (
+            collector.pairs.get((pattern.id, ""), [0, 0, 0, 0]) if not filtered else [0, 0, 0, 0]
+        )
         events = (grouped["events"] if grouped else 0) + accountless[0]
         hint = _top(track.provider_hints)
         providers = list(grouped["providers"]) if grouped else ([hint] if hint else [])
         open_accounts = list(grouped["open_accounts"]) if grouped else []
-        out.append({
-            "pattern": pattern.id, "title": pattern.title, "action": pattern.action,
-            "severity": pattern.severity, "category": pattern.category, "scope": pattern.scope,
-            "count": events, "lines": (grouped["lines"] if grouped else 0) + accountless[1],
-            "accounts": list(grouped["accounts"]) if grouped else [],
-            "open_accounts": open_accounts,
-            "recovered_accounts": sorted(set(grouped["accounts"]) - set(open_accounts))
-            if grouped else [],
-            "providers": providers,
-            "first": iso(track.first), "last": iso(track.last),
-            "open": bool(open_accounts) or accountless[0] > 0,
-            "fields": {k: [v for v, _ in c.most_common(5)] for k, c in track.fields.items()},
-            "samples": track.samples, "last_error": track.last_error, "detector": False,
-        })
+        out.append(
+            {
+                "pattern": pattern.id,
+                "title": pattern.title,
+                "action": pattern.action,
+                "severity": pattern.severity,
+                "category": pattern.category,
+                "scope": pattern.scope,
+                "count": events,
+                "lines": (grouped["lines"] if grouped else 0) + accountless[1],
+                "accounts": list(grouped["accounts"]) if grouped else [],
+                "open_accounts": open_accounts,
+                "recovered_accounts": sorted(set(grouped["accounts"]) - set(open_accounts))
+                if grouped
+                else [],
+                "providers": providers,
+                "first": iso(track.first),
+                "last": iso(track.last),
+                "open": bool(open_accounts) or accountless[0] > 0,
+                "fields": {k: [v for v, _ in c.most_common(5)] for k, c in track.fields.items()},
+                "samples": track.samples,
+                "last_error": track.last_error,
+                "detector": False,
+            }
+        )
     return out
 
 
-def _merge_detections(findings: list[dict[str, Any]], detected: list[Detection],
-                      by_id: dict[str, Pattern], incidents: list[dict[str, Any]]
-                      ) -> list[dict[str, Any]]:
+def _merge_detections(
+    findings: list[dict[str, Any]],
+    detected: list[Detection],
+    by_id: dict[str, Pattern],
+    incidents: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
     """Add detector findings; a detector for a line pattern widens that pattern's finding."""
     rows = {f["pattern"]: f for f in findings}
     for found in detected:
@@ -168,12 +263,26 @@ def _merge_detections(findings: list[dict[str, Any]], detected: list[Detection],
         if row is None:
             pattern = by_id[found.pattern]
             row = rows[found.pattern] = {
-                "pattern": pattern.id, "title": pattern.title, "action": pattern.action,
-                "severity": pattern.severity, "category": pattern.category,
-                "scope": pattern.scope, "count": 0, "lines": 0, "accounts": [],
-                "open_accounts": [], "recovered_accounts": [], "providers": [],
-                "first": first, "last": last, "open": True, "fields": {}, "samples": [],
-                "last_error": found.note, "detector": True}
+                "pattern": pattern.id,
+                "title": pattern.title,
+                "action": pattern.action,
+                "severity": pattern.severity,
+                "category": pattern.category,
+                "scope": pattern.scope,
+                "count": 0,
+                "lines": 0,
+                "accounts": [],
+                "open_accounts": [],
+                "recovered_accounts": [],
+                "providers": [],
+                "first": first,
+                "last": last,
+                "open": True,
+                "fields": {},
+                "samples": [],
+                "last_error": found.note,
+                "detector": True,
+            }
         new = [a for a in found.accounts if a not in row["accounts"]]
         row["count"] += found.count if row["detector"] else len(new)
         row["accounts"] = sorted([*row["accounts"], *new])
@@ -184,68 +293,121 @@ def _merge_detections(findings: list[dict[str, Any]], detected: list[Detection],
 
 
 def _account_rows(accounts: pl.DataFrame, pairs: pl.DataFrame) -> list[dict[str, Any]]:
-    patterns = {r["account"]: r for r in pairs.group_by("account").agg(
-        pl.struct("pattern", "events").alias("patterns"),
-        pl.col("pattern").filter(~pl.col("recovered")).alias("open"),
-        pl.col("pattern").filter(~pl.col("recovered") & pl.col("breaks_account"))
-        .alias("breaking")).to_dicts()}
+    patterns = {
+        r["account"]: r
+        for r in pairs.group_by("account")
+        .agg(
+            pl.struct("pattern", "events").alias("patterns"),
+            pl.col("pattern").filter(~pl.col("recovered")).alias("open"),
+            pl.col("pattern")
+            .filter(~pl.col("recovered") & pl.col("breaks_account"))
+            .alias("breaking"),
+        )
+        .to_dicts()
+    }
     rows = []
     for a in accounts.sort("account").to_dicts():
         found = patterns.get(a["account"])
         counts = {p["pattern"]: p["events"] for p in found["patterns"]} if found else {}
         open_patterns = sorted(found["open"]) if found else []
-        rows.append({
-            "account": a["account"], "provider": a["provider"], "state": a["state"],
-            "state_since": iso(a["state_since"]), "auth": a["auth"],
-            "patterns": dict(sorted(counts.items())), "open_patterns": open_patterns,
-            "last_error": a["last_error"], "last_error_time": iso(a["last_error_time"]),
-            "first": iso(a["first"]), "last": iso(a["last"]), "records": a["records"],
-            # failing: an error state, or an open problem that stops the account working
-            "failing": a["state"] in ERROR_STATES or bool(found and found["breaking"]),
-        })
+        rows.append(
+            {
+                "account": a["account"],
+                "provider": a["provider"],
+                "state": a["state"],
+                "state_since": iso(a["state_since"]),
+                "auth": a["auth"],
+                "patterns": dict(sorted(counts.items())),
+                "open_patterns": open_patterns,
+                "last_error": a["last_error"],
+                "last_error_time": iso(a["last_error_time"]),
+                "first": iso(a["first"]),
+                "last": iso(a["last"]),
+                "records": a["records"],
+                # failing: an error state, or an open problem that stops the account working
+                "failing": a["state"] in ERROR_STATES or bool(found and found["breaking"]),
+            }
+        )
     return rows
 
 
 def _providers(accounts: list[dict[str, Any]], pairs: pl.DataFrame) -> list[dict[str, Any]]:
-    frame = pl.DataFrame(accounts, schema={"account": pl.String, "provider": pl.String,
-                                           "failing": pl.Boolean}, orient="row") \
-        if accounts else pl.DataFrame(schema={"account": pl.String, "provider": pl.String,
-                                              "failing": pl.Boolean})
-    counts = {r["provider"]: r for r in frame.group_by("provider").agg(
-        pl.len().alias("accounts"), pl.col("failing").sum().alias("failing")).to_dicts()}
-    found = {r["provider"]: r for r in pairs.group_by("provider").agg(
-        pl.col("pattern").n_unique().alias("findings"), pl.col("events").sum()).to_dicts()}
+    frame = (
+        pl.DataFrame(
+            accounts,
+            schema={"account": pl.String, "provider": pl.String, "failing": pl.Boolean},
+            orient="row",
+        )
+        if accounts
+        else pl.DataFrame(
+            schema={"account": pl.String, "provider": pl.String, "failing": pl.Boolean}
+        )
+    )
+    counts = {
+        r["provider"]: r
+        for r in frame.group_by("provider")
+        .agg(pl.len().alias("accounts"), pl.col("failing").sum().alias("failing"))
+        .to_dicts()
+    }
+    found = {
+        r["provider"]: r
+        for r in pairs.group_by("provider")
+        .agg(pl.col("pattern").n_unique().alias("findings"), pl.col("events").sum())
+        .to_dicts()
+    }
     out = []
     for provider in PROVIDERS:
         if provider in counts:
             row = found.get(provider, {})
-            out.append({"provider": provider, "accounts": counts[provider]["accounts"],
-                        "failing_accounts": counts[provider]["failing"],
-                        "findings": row.get("findings", 0), "events": row.get("events", 0)})
+            out.append(
+                {
+                    "provider": provider,
+                    "accounts": counts[provider]["accounts"],
+                    "failing_accounts": counts[provider]["failing"],
+                    "findings": row.get("findings", 0),
+                    "events": row.get("events", 0),
+                }
+            )
     return out
 
 
-def _incidents(collector: Collector, catalog: Catalog, accounts: pl.DataFrame,
-               scope: Scope) -> list[dict[str, Any]]:
+def _incidents(
+    collector: Collector, catalog: Catalog, accounts: pl.DataFrame, scope: Scope
+) -> list[dict[str, Any]]:
     """Episodes of the same pattern close in time, merged: `6 Microsoft 365 accounts …`."""
     rows = [(e.pattern, e.account, e.start, e.end, e.events) for e in collector.all_episodes()]
-    episodes = pl.DataFrame(rows, schema={"pattern": pl.String, "account": pl.String,
-                                          "start": pl.Int64, "end": pl.Int64,
-                                          "events": pl.Int64}, orient="row")
+    episodes = pl.DataFrame(
+        rows,
+        schema={
+            "pattern": pl.String,
+            "account": pl.String,
+            "start": pl.Int64,
+            "end": pl.Int64,
+            "events": pl.Int64,
+        },
+        orient="row",
+    )
     providers = accounts.select("account", "provider")
     episodes = episodes.join(providers, on="account", how="left")
     if scope.providers:
         episodes = episodes.filter(pl.col("provider").is_not_null())
     grouped = (
         episodes.sort("pattern", "start")
-        .with_columns((pl.col("start") > pl.col("end").cum_max().shift(1).over("pattern")
-                       + INCIDENT_GAP_MS).fill_null(True).cum_sum().over("pattern")
-                      .alias("cluster"))
+        .with_columns(
+            (pl.col("start") > pl.col("end").cum_max().shift(1).over("pattern") + INCIDENT_GAP_MS)
+            .fill_null(True)
+            .cum_sum()
+            .over("pattern")
+            .alias("cluster")
+        )
         .group_by("pattern", "cluster")
-        .agg(pl.col("start").min(), pl.col("end").max(), pl.col("events").sum(),
-             pl.col("account").filter(pl.col("account") != "").unique().sort()
-             .alias("accounts"),
-             pl.col("provider").drop_nulls().unique().sort().alias("providers"))
+        .agg(
+            pl.col("start").min(),
+            pl.col("end").max(),
+            pl.col("events").sum(),
+            pl.col("account").filter(pl.col("account") != "").unique().sort().alias("accounts"),
+            pl.col("provider").drop_nulls().unique().sort().alias("providers"),
+        )
     )
     by_id = {p.id: p for p in catalog.patterns}
     out = []
@@ -258,31 +420,51 @@ def _incidents(collector: Collector, catalog: Catalog, accounts: pl.DataFrame,
     return out
 
 
-def _incident_row(pattern: Pattern, row: dict[str, Any], accounts: list[str],
-                  providers: list[str]) -> dict[str, Any]:
+def _incident_row(
+    pattern: Pattern, row: dict[str, Any], accounts: list[str], providers: list[str]
+) -> dict[str, Any]:
     from eelogs.providers import PROVIDER_NAMES
 
-    kind = ("provider-wide" if len(accounts) >= 3 and len(providers) == 1 else
-            "multi-account" if len(accounts) >= 2 else "instance")
+    kind = (
+        "provider-wide"
+        if len(accounts) >= 3 and len(providers) == 1
+        else "multi-account"
+        if len(accounts) >= 2
+        else "instance"
+    )
     start, end = iso(row["start"]), iso(row["end"])
     span = f"{(start or '')[11:16]}–{(end or '')[11:16]} UTC"
     events = f"{row['events']} event" + ("s" if row["events"] != 1 else "")
     if accounts:
         noun = "account" if len(accounts) == 1 else "accounts"
-        who = (f"{len(accounts)} {PROVIDER_NAMES.get(providers[0], providers[0])} {noun}"
-               if len(providers) == 1 else f"{len(accounts)} {noun}")
+        who = (
+            f"{len(accounts)} {PROVIDER_NAMES.get(providers[0], providers[0])} {noun}"
+            if len(providers) == 1
+            else f"{len(accounts)} {noun}"
+        )
         summary = f"{who}: {pattern.title} ({span}, {events})."
     else:
         summary = f"{pattern.title} ({span}, {events})."
-    return {"pattern": pattern.id, "title": pattern.title, "severity": pattern.severity,
-            "kind": kind, "start": start, "end": end, "accounts": accounts,
-            "providers": providers, "events": row["events"], "summary": summary}
+    return {
+        "pattern": pattern.id,
+        "title": pattern.title,
+        "severity": pattern.severity,
+        "kind": kind,
+        "start": start,
+        "end": end,
+        "accounts": accounts,
+        "providers": providers,
+        "events": row["events"],
+        "summary": summary,
+    }
 
 
 def _timeline(collector: Collector, shown: set[str]) -> list[dict[str, Any]]:
-    return [{"hour": iso(hour * 3_600_000), "pattern": pid, "count": n}
-            for (pid, hour), n in sorted(collector.hours.items(), key=lambda kv: kv[0][1])
-            if pid in shown]
+    return [
+        {"hour": iso(hour * 3_600_000), "pattern": pid, "count": n}
+        for (pid, hour), n in sorted(collector.hours.items(), key=lambda kv: kv[0][1])
+        if pid in shown
+    ]
 
 
 def _unmatched(collector: Collector, scope: Scope) -> list[dict[str, Any]]:
@@ -291,27 +473,46 @@ def _unmatched(collector: Collector, scope: Scope) -> list[dict[str, Any]]:
     for t in rows[:50]:
         if scope.providers and not t.accounts:
             continue
-        out.append({"template": t.template, "count": t.count, "level": t.level,
-                    "accounts": sorted(t.accounts)[:10], "sample": t.sample,
-                    "source": t.source, "line": t.line, "first": iso(t.first),
-                    "last": iso(t.last)})
+        out.append(
+            {
+                "template": t.template,
+                "count": t.count,
+                "level": t.level,
+                "accounts": sorted(t.accounts)[:10],
+                "sample": t.sample,
+                "source": t.source,
+                "line": t.line,
+                "first": iso(t.first),
+                "last": iso(t.last),
+            }
+        )
     return out
 
 
 def _input(collector: Collector) -> dict[str, Any]:
-    return {"records": collector.records, "unparsed": collector.unparsed,
-            "filtered_out": collector.filtered, "sources": collector.sources,
-            "first": iso(collector.first), "last": iso(collector.last),
-            "emailengine_versions": collector.versions,
-            "unparsed_samples": collector.unparsed_samples}
+    return {
+        "records": collector.records,
+        "unparsed": collector.unparsed,
+        "filtered_out": collector.filtered,
+        "sources": collector.sources,
+        "first": iso(collector.first),
+        "last": iso(collector.last),
+        "emailengine_versions": collector.versions,
+        "unparsed_samples": collector.unparsed_samples,
+    }
 
 
-def _summary(findings: list[dict[str, Any]], accounts: list[dict[str, Any]],
-             failing: set[str]) -> dict[str, Any]:
+def _summary(
+    findings: list[dict[str, Any]], accounts: list[dict[str, Any]], failing: set[str]
+) -> dict[str, Any]:
     by_severity: dict[str, int] = {}
     for finding in findings:
         if finding["open"]:
             by_severity[finding["severity"]] = by_severity.get(finding["severity"], 0) + 1
-    return {"findings": len(findings), "open_findings": sum(f["open"] for f in findings),
-            "by_severity": by_severity, "accounts": len(accounts),
-            "failing_accounts": len(failing)}
+    return {
+        "findings": len(findings),
+        "open_findings": sum(f["open"] for f in findings),
+        "by_severity": by_severity,
+        "accounts": len(accounts),
+        "failing_accounts": len(failing),
+    }

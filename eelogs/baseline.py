@@ -16,21 +16,30 @@ def load_baseline(path: Path) -> dict[str, Any]:
     try:
         data = orjson.loads(path.read_bytes())
     except FileNotFoundError as exc:
-        raise EelogsError(f"baseline {path} does not exist",
-                          "write one first with `eelogs analyze --format json -o FILE`") from exc
+        raise EelogsError(
+            f"baseline {path} does not exist",
+            "write one first with `eelogs analyze --format json -o FILE`",
+        ) from exc
     except (OSError, orjson.JSONDecodeError) as exc:
-        raise EelogsError(f"baseline {path} is not an eelogs JSON report: {exc}",
-                          "pass the JSON report of an earlier run") from exc
+        raise EelogsError(
+            f"baseline {path} is not an eelogs JSON report: {exc}",
+            "pass the JSON report of an earlier run",
+        ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
-        raise EelogsError(f"baseline {path} is not an eelogs JSON report",
-                          "pass the JSON report of an earlier run (--format json)")
+        raise EelogsError(
+            f"baseline {path} is not an eelogs JSON report",
+            "pass the JSON report of an earlier run (--format json)",
+        )
     return data
 
 
 def apply_baseline(report: dict[str, Any], previous: dict[str, Any], name: str) -> None:
     """Mark findings and failing accounts new / ongoing / resolved, in place."""
-    before = {f["pattern"]: f for f in previous["findings"]
-              if isinstance(f, dict) and f.get("open", True) and f.get("status") != "resolved"}
+    before = {
+        f["pattern"]: f
+        for f in previous["findings"]
+        if isinstance(f, dict) and f.get("open", True) and f.get("status") != "resolved"
+    }
     now = {f["pattern"] for f in report["findings"]}
     for finding in report["findings"]:
         old = before.get(finding["pattern"])
@@ -39,15 +48,27 @@ def apply_baseline(report: dict[str, Any], previous: dict[str, Any], name: str) 
             finding["new_accounts"] = list(finding["open_accounts"])
         else:
             finding["status"] = "ongoing" if finding["open"] else "resolved"
-            known = set(old.get("open_accounts", old.get("accounts", [])))
+            known = set(old.get("open_accounts") or old.get("accounts") or [])
             finding["new_accounts"] = [a for a in finding["open_accounts"] if a not in known]
     for pid, old in before.items():
         if pid not in now:
-            report["findings"].append({**old, "status": "resolved", "count": 0, "lines": 0,
-                                       "open": False, "open_accounts": [], "new_accounts": [],
-                                       "samples": []})
-    failing_before = {a["account"] for a in previous.get("accounts", [])
-                      if isinstance(a, dict) and a.get("failing")}
+            report["findings"].append(
+                {
+                    **old,
+                    "status": "resolved",
+                    "count": 0,
+                    "lines": 0,
+                    "open": False,
+                    "open_accounts": [],
+                    "new_accounts": [],
+                    "samples": [],
+                }
+            )
+    failing_before = {
+        a["account"]
+        for a in previous.get("accounts", [])
+        if isinstance(a, dict) and a.get("failing")
+    }
     failing_now = set()
     for account in report["accounts"]:
         if account["failing"]:
@@ -56,12 +77,15 @@ def apply_baseline(report: dict[str, Any], previous: dict[str, Any], name: str) 
         elif account["account"] in failing_before:
             account["status"] = "resolved"
     report["baseline"] = {
-        "file": name, "previous_generated": previous.get("eelogs", {}).get("generated"),
+        "file": name,
+        "previous_generated": previous.get("eelogs", {}).get("generated"),
         "new_findings": sorted(f["pattern"] for f in report["findings"] if f["status"] == "new"),
-        "ongoing_findings": sorted(f["pattern"] for f in report["findings"]
-                                   if f["status"] == "ongoing"),
-        "resolved_findings": sorted(f["pattern"] for f in report["findings"]
-                                    if f["status"] == "resolved"),
+        "ongoing_findings": sorted(
+            f["pattern"] for f in report["findings"] if f["status"] == "ongoing"
+        ),
+        "resolved_findings": sorted(
+            f["pattern"] for f in report["findings"] if f["status"] == "resolved"
+        ),
         "new_failing_accounts": sorted(failing_now - failing_before),
         "resolved_accounts": sorted(failing_before - failing_now),
     }

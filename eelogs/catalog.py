@@ -20,12 +20,35 @@ SCOPES = ("account", "app", "instance")
 PROVIDERS = ("gmail", "outlook", "yahoo", "icloud", "other", "unknown", "any")
 MODIFIERS = ("eq", "contains", "startswith", "endswith", "re", "exists", "gte", "lt")
 EXPECTS = ("match", "no-match", "todo-match", "todo-no-match")
-DETECTORS = ("stuck-connecting", "flapping", "oauth-recurring", "webhook-burst", "crash-loop",
-             "provider-incident")
+DETECTORS = (
+    "stuck-connecting",
+    "flapping",
+    "oauth-recurring",
+    "webhook-burst",
+    "crash-loop",
+    "provider-incident",
+)
 SIGNAL_KINDS = ("login", "token", "send", "webhook", "watch", "subscription")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TOP_KEYS = {"id", "title", "action", "severity", "category", "providers", "priority", "scope",
-             "also", "fallback", "detector", "recovered_by", "match", "exclude", "fields", "docs", "examples"}
+_TOP_KEYS = {
+    "id",
+    "title",
+    "action",
+    "severity",
+    "category",
+    "providers",
+    "priority",
+    "scope",
+    "also",
+    "fallback",
+    "detector",
+    "recovered_by",
+    "match",
+    "exclude",
+    "fields",
+    "docs",
+    "examples",
+}
 _DOC_KEYS = {"what", "why", "fix", "providers", "references", "known_problems"}
 _EXAMPLE_KEYS = {"expect", "line", "fields", "note"}
 REGEX_TIMEOUT = 0.25  # seconds; a catastrophic user regex is cut off, not waited for
@@ -120,8 +143,10 @@ def load_catalog(extra: Sequence[Path] = (), include_default: bool = True) -> Ca
         for path in sorted(folder.rglob("*.toml")):
             pattern = load_pattern(path, folder)
             if pattern.id in seen:
-                raise CatalogError(f"{path}: id: {pattern.id!r} is already defined in "
-                                   f"{seen[pattern.id]}", "give the pattern a new id")
+                raise CatalogError(
+                    f"{path}: id: {pattern.id!r} is already defined in {seen[pattern.id]}",
+                    "give the pattern a new id",
+                )
             seen[pattern.id] = path
             patterns.append(pattern)
     _check_also(patterns)
@@ -132,8 +157,10 @@ def load_pattern(path: Path, root: Path) -> Pattern:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path}: not valid TOML: {exc}",
-                           "quote dotted keys (\"err.code\" = …) and use '''…''' for lines") from exc
+        raise CatalogError(
+            f"{path}: not valid TOML: {exc}",
+            "quote dotted keys (\"err.code\" = …) and use '''…''' for lines",
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: cannot read: {exc}", "check the file") from exc
     return _Builder(path, root, data).build()
@@ -151,17 +178,23 @@ class _Builder:
         _unknown(self, d, _TOP_KEYS, "")
         for key in ("id", "title", "action", "severity", "category"):
             if not isinstance(d.get(key), str) or not d[key].strip():
-                raise self.fail(key, "missing or empty", f"add {key} = \"…\"")
+                raise self.fail(key, "missing or empty", f'add {key} = "…"')
         pid = d["id"]
         if not _ID.match(pid) or len(pid) > 60:
             raise self.fail("id", f"{pid!r} is not kebab-case", "use lower-case words joined by -")
         if pid != self.path.stem:
-            raise self.fail("id", f"{pid!r} differs from the file name",
-                            f"rename the file to {pid}.toml or change the id")
+            raise self.fail(
+                "id",
+                f"{pid!r} differs from the file name",
+                f"rename the file to {pid}.toml or change the id",
+            )
         self._check_choice("severity", d["severity"], SEVERITIES)
         if self.path.parent != self.root and self.path.parent.name != d["category"]:
-            raise self.fail("category", f"{d['category']!r} differs from the folder "
-                            f"{self.path.parent.name!r}", "move the file or fix category")
+            raise self.fail(
+                "category",
+                f"{d['category']!r} differs from the folder {self.path.parent.name!r}",
+                "move the file or fix category",
+            )
         providers = tuple(d.get("providers", ["any"]))
         for provider in providers:
             self._check_choice("providers", provider, PROVIDERS)
@@ -179,19 +212,33 @@ class _Builder:
         if not isinstance(blocks, list) or (not blocks and not detector):
             raise self.fail("match", "no [[match]] block", "add at least one [[match]] block")
         return Pattern(
-            id=pid, title=d["title"].strip(), action=d["action"].strip(), severity=d["severity"],
-            category=d["category"], providers=providers, priority=priority, scope=scope,
-            also=tuple(d.get("also", [])), fallback=d.get("fallback", False) is True,
-            detector=detector, recovered_by=tuple(d.get("recovered_by", [])),
+            id=pid,
+            title=d["title"].strip(),
+            action=d["action"].strip(),
+            severity=d["severity"],
+            category=d["category"],
+            providers=providers,
+            priority=priority,
+            scope=scope,
+            also=tuple(d.get("also", [])),
+            fallback=d.get("fallback", False) is True,
+            detector=detector,
+            recovered_by=tuple(d.get("recovered_by", [])),
             match=tuple(self._block("match", i, b) for i, b in enumerate(blocks)),
             exclude=tuple(self._block("exclude", i, b) for i, b in enumerate(d.get("exclude", []))),
-            fields=self._fields(d.get("fields", {})), docs=self._docs(d.get("docs")),
-            examples=self._examples(d.get("examples"), required=bool(blocks)), path=self.path)
+            fields=self._fields(d.get("fields", {})),
+            docs=self._docs(d.get("docs")),
+            examples=self._examples(d.get("examples"), required=bool(blocks)),
+            path=self.path,
+        )
 
     def _check_choice(self, key: str, value: Any, choices: Iterable[str]) -> None:
         if value not in choices:
-            raise self.fail(key, f"{value!r} is not one of {', '.join(choices)}",
-                            _did_you_mean(str(value), choices) or f"use one of {', '.join(choices)}")
+            raise self.fail(
+                key,
+                f"{value!r} is not one of {', '.join(choices)}",
+                _did_you_mean(str(value), choices) or f"use one of {', '.join(choices)}",
+            )
 
     def _block(self, kind: str, index: int, block: Any) -> Block:
         where = f"{kind}[{index}]"
@@ -201,13 +248,19 @@ class _Builder:
 
     def _condition(self, where: str, key: str, value: Any) -> Condition:
         if isinstance(value, dict):
-            raise self.fail(f"{where}.{key}", "is a table, not a value",
-                            f'quote the key: "{key}.{next(iter(value), "")}" = …')
+            raise self.fail(
+                f"{where}.{key}",
+                "is a table, not a value",
+                f'quote the key: "{key}.{next(iter(value), "")}" = …',
+            )
         path, _, modifier = key.partition("|")
         modifier = modifier or "eq"
         if modifier not in MODIFIERS:
-            raise self.fail(f"{where}.{key}", f"unknown modifier {modifier!r}",
-                            _did_you_mean(modifier, MODIFIERS) or f"use {', '.join(MODIFIERS)}")
+            raise self.fail(
+                f"{where}.{key}",
+                f"unknown modifier {modifier!r}",
+                _did_you_mean(modifier, MODIFIERS) or f"use {', '.join(MODIFIERS)}",
+            )
         values = tuple(value) if isinstance(value, list) else (value,)
         if not values:
             raise self.fail(f"{where}.{key}", "empty list", "give at least one value")
@@ -222,8 +275,11 @@ class _Builder:
         if not isinstance(source, str):
             raise self.fail(where, "a regex must be a string", "use '''…''' quotes")
         if source.startswith(".*") or (source.endswith(".*") and not source.endswith("\\.*")):
-            raise self.fail(where, "leading or trailing .* is redundant and slow",
-                            "regexes are searched; drop the .*")
+            raise self.fail(
+                where,
+                "leading or trailing .* is redundant and slow",
+                "regexes are searched; drop the .*",
+            )
         try:
             return regex.compile(source)
         except regex.error as exc:
@@ -231,7 +287,7 @@ class _Builder:
 
     def _fields(self, table: Any) -> tuple[FieldSpec, ...]:
         if not isinstance(table, dict):
-            raise self.fail("fields", "must be a table", "[fields] name = \"path\"")
+            raise self.fail("fields", "must be a table", '[fields] name = "path"')
         out = []
         for name, spec in table.items():
             if isinstance(spec, str):
@@ -239,11 +295,19 @@ class _Builder:
             elif isinstance(spec, dict) and isinstance(spec.get("path"), str):
                 sources = spec.get("re", [])
                 sources = [sources] if isinstance(sources, str) else sources
-                out.append(FieldSpec(name, spec["path"], tuple(
-                    self._regex(f"fields.{name}.re", source) for source in sources)))
+                out.append(
+                    FieldSpec(
+                        name,
+                        spec["path"],
+                        tuple(self._regex(f"fields.{name}.re", source) for source in sources),
+                    )
+                )
             else:
-                raise self.fail(f"fields.{name}", "must be a path or {path, re}",
-                                'write name = "err.code" or name = {path = "…", re = \'\'\'…\'\'\'}')
+                raise self.fail(
+                    f"fields.{name}",
+                    "must be a path or {path, re}",
+                    "write name = \"err.code\" or name = {path = \"…\", re = '''…'''}",
+                )
         return tuple(out)
 
     def _docs(self, docs: Any) -> dict[str, Any]:
@@ -252,41 +316,57 @@ class _Builder:
         _unknown(self, docs, _DOC_KEYS, "docs.")
         for key in ("what", "why", "fix"):
             if not isinstance(docs.get(key), str) or not docs[key].strip():
-                raise self.fail(f"docs.{key}", "missing or empty", f"add {key} = \"\"\"…\"\"\"")
+                raise self.fail(f"docs.{key}", "missing or empty", f'add {key} = """…"""')
         for ref in docs.get("references", []):
             if not str(ref).startswith("https://"):
-                raise self.fail("docs.references", f"{ref!r} is not an https:// link",
-                                "link documentation over https")
+                raise self.fail(
+                    "docs.references",
+                    f"{ref!r} is not an https:// link",
+                    "link documentation over https",
+                )
         return docs
 
     def _examples(self, examples: Any, required: bool) -> tuple[Example, ...]:
         if not required and not examples:
             return ()
         if not isinstance(examples, list) or not examples:
-            raise self.fail("examples", "no [[examples]]",
-                            "add lines that must match (expect = \"match\") and must not")
+            raise self.fail(
+                "examples",
+                "no [[examples]]",
+                'add lines that must match (expect = "match") and must not',
+            )
         out = []
         for i, ex in enumerate(examples):
             _unknown(self, ex, _EXAMPLE_KEYS, f"examples[{i}].")
             expect = ex.get("expect")
             if expect not in EXPECTS:
-                raise self.fail(f"examples[{i}].expect", f"{expect!r} is not one of "
-                                f"{', '.join(EXPECTS)}", 'write expect = "match"')
+                raise self.fail(
+                    f"examples[{i}].expect",
+                    f"{expect!r} is not one of {', '.join(EXPECTS)}",
+                    'write expect = "match"',
+                )
             if not isinstance(ex.get("line"), str) or not ex["line"].strip():
                 raise self.fail(f"examples[{i}].line", "missing", "paste a real log line")
-            out.append(Example(expect, ex["line"].strip(), dict(ex.get("fields", {})),
-                               ex.get("note"), i))
+            out.append(
+                Example(expect, ex["line"].strip(), dict(ex.get("fields", {})), ex.get("note"), i)
+            )
         if not any(e.expect == "match" for e in out):
-            raise self.fail("examples", "no example with expect = \"match\"",
-                            "add at least one line the pattern must match")
+            raise self.fail(
+                "examples",
+                'no example with expect = "match"',
+                "add at least one line the pattern must match",
+            )
         return tuple(out)
 
 
 def _unknown(builder: _Builder, table: dict[str, Any], known: set[str], prefix: str) -> None:
     for key in table:
         if key not in known:
-            raise builder.fail(f"{prefix}{key}", "unknown key",
-                               _did_you_mean(key, known) or f"known keys: {', '.join(sorted(known))}")
+            raise builder.fail(
+                f"{prefix}{key}",
+                "unknown key",
+                _did_you_mean(key, known) or f"known keys: {', '.join(sorted(known))}",
+            )
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -299,5 +379,7 @@ def _check_also(patterns: list[Pattern]) -> None:
     for pattern in patterns:
         for other in pattern.also:
             if other not in ids:
-                raise CatalogError(f"{pattern.path}: also: unknown pattern {other!r}",
-                                   _did_you_mean(other, ids) or "name an existing pattern id")
+                raise CatalogError(
+                    f"{pattern.path}: also: unknown pattern {other!r}",
+                    _did_you_mean(other, ids) or "name an existing pattern id",
+                )

@@ -32,16 +32,23 @@ def cli() -> None:
 
 def _window_options(func: Any) -> Any:
     func = click.option("--until", metavar="TIME", help="Only records before TIME.")(func)
-    func = click.option("--since", metavar="TIME",
-                        help="Only records from TIME: ISO 8601, epoch, yesterday, today, -6h, "
-                             "-30m, -7d.")(func)
+    func = click.option(
+        "--since",
+        metavar="TIME",
+        help="Only records from TIME: ISO 8601, epoch, yesterday, today, -6h, -30m, -7d.",
+    )(func)
     return func
 
 
 def _patterns_option(func: Any) -> Any:
-    return click.option("--patterns", "pattern_dirs", multiple=True, metavar="DIR",
-                        type=click.Path(path_type=Path),
-                        help="Extra catalog folder (repeatable), same schema as patterns/.")(func)
+    return click.option(
+        "--patterns",
+        "pattern_dirs",
+        multiple=True,
+        metavar="DIR",
+        type=click.Path(path_type=Path),
+        help="Extra catalog folder (repeatable), same schema as patterns/.",
+    )(func)
 
 
 @cli.command()
@@ -49,28 +56,65 @@ def _patterns_option(func: Any) -> Any:
 @click.option("--journal", metavar="UNIT", help="Read `journalctl -u UNIT -o json`.")
 @click.option("--docker", metavar="CONTAINER", help="Read `docker logs --timestamps CONTAINER`.")
 @_window_options
-@click.option("--account", "accounts", multiple=True, metavar="ID",
-              help="Only this account (repeatable): a report for a support ticket.")
-@click.option("--provider", "providers", multiple=True, metavar="NAME",
-              type=click.Choice(["gmail", "outlook", "yahoo", "icloud", "other", "unknown"]),
-              help="Only accounts at this provider (repeatable).")
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="ID",
+    help="Only this account (repeatable): a report for a support ticket.",
+)
+@click.option(
+    "--provider",
+    "providers",
+    multiple=True,
+    metavar="NAME",
+    type=click.Choice(["gmail", "outlook", "yahoo", "icloud", "other", "unknown"]),
+    help="Only accounts at this provider (repeatable).",
+)
 @_patterns_option
-@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]),
-              help="Report format [default: from --output's suffix, else text].")
-@click.option("-o", "--output", metavar="PATH",
-              help="Write the report here (strftime codes expand: reports/%Y-%m-%d.html).")
-@click.option("--baseline", type=click.Path(path_type=Path), metavar="PREVIOUS.json",
-              help="Mark findings and accounts new / ongoing / resolved against a JSON report.")
-@click.option("--fail-on", type=_SEVERITY, metavar="SEVERITY",
-              help="Exit 1 if an open finding is at or above: info, low, medium, high, critical.")
-@click.option("--no-redact", is_flag=True, help="Keep secrets in the report (redaction is on "
-              "by default).")
-@click.option("--pseudonymize", is_flag=True,
-              help="Replace email addresses and account ids with stable pseudonyms.")
-@click.option("--templates", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
-              help="Use your own report templates (report.<format>.j2) before the shipped ones.")
-@click.option("--color/--no-color", default=None, help="Colour the text report [default: on a "
-              "terminal, unless NO_COLOR is set].")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in Format]),
+    help="Report format [default: from --output's suffix, else text].",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="PATH",
+    help="Write the report here (strftime codes expand: reports/%Y-%m-%d.html).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    metavar="PREVIOUS.json",
+    help="Mark findings and accounts new / ongoing / resolved against a JSON report.",
+)
+@click.option(
+    "--fail-on",
+    type=_SEVERITY,
+    metavar="SEVERITY",
+    help="Exit 1 if an open finding is at or above: info, low, medium, high, critical.",
+)
+@click.option(
+    "--no-redact", is_flag=True, help="Keep secrets in the report (redaction is on by default)."
+)
+@click.option(
+    "--pseudonymize",
+    is_flag=True,
+    help="Replace email addresses and account ids with stable pseudonyms.",
+)
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Use your own report templates (report.<format>.j2) before the shipped ones.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the text report [default: on a terminal, unless NO_COLOR is set].",
+)
 def analyze(inputs: tuple[str, ...], **options: Any) -> None:
     """Analyze logs and write a report of what fails, for whom, since when, and the fix.
 
@@ -88,8 +132,9 @@ def analyze(inputs: tuple[str, ...], **options: Any) -> None:
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
 @_window_options
 @_patterns_option
-def classify(inputs: tuple[str, ...], since: str | None, until: str | None,
-             pattern_dirs: tuple[Path, ...]) -> None:
+def classify(
+    inputs: tuple[str, ...], since: str | None, until: str | None, pattern_dirs: tuple[Path, ...]
+) -> None:
     """Print one JSON object per input record: which pattern it matched, if any."""
     from eelogs import commands
 
@@ -102,8 +147,9 @@ def patterns() -> None:
 
 
 @patterns.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @_patterns_option
 def patterns_list(fmt: str, pattern_dirs: tuple[Path, ...]) -> None:
     """List every pattern: id, severity, category, title."""
@@ -124,8 +170,12 @@ def patterns_show(pattern_id: str, pattern_dirs: tuple[Path, ...]) -> None:
 
 @patterns.command("check")
 @click.argument("folders", nargs=-1, type=click.Path(path_type=Path), metavar="[DIR]...")
-@click.option("--corpus", type=click.Path(path_type=Path, exists=True), multiple=True,
-              help="A healthy log that must produce no findings (repeatable).")
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, exists=True),
+    multiple=True,
+    help="A healthy log that must produce no findings (repeatable).",
+)
 def patterns_check(folders: tuple[Path, ...], corpus: tuple[Path, ...]) -> None:
     """Validate a catalog and run its embedded examples (the shipped one by default)."""
     from eelogs import commands
@@ -172,4 +222,4 @@ def dump_json_line(row: dict[str, Any]) -> str:
     return orjson.dumps(row).decode()
 
 
-__all__ = ["cli", "main", "expand_output", "infer_format", "render", "write_atomic"]
+__all__ = ["cli", "expand_output", "infer_format", "main", "render", "write_atomic"]

@@ -95,8 +95,14 @@ class Collector:
         self.unparsed += 1
         self._source(entry.source)
         if len(self.unparsed_samples) < UNPARSED_SAMPLES:
-            self.unparsed_samples.append({"source": entry.source, "line": entry.line,
-                                          "reason": entry.reason, "text": entry.text[:200]})
+            self.unparsed_samples.append(
+                {
+                    "source": entry.source,
+                    "line": entry.line,
+                    "reason": entry.reason,
+                    "text": entry.text[:200],
+                }
+            )
 
     def add(self, record: Record, match: Match | None) -> None:
         self.records += 1
@@ -106,9 +112,9 @@ class Collector:
         if record.time_ms is not None:
             self.first = t if self.first is None else min(self.first, t)
             self.last = t if self.last is None else max(self.last, t)
-        if record.msg in _VERSION_MSGS and isinstance(record.data.get("version"), str):
-            if record.data["version"] not in self.versions:
-                self.versions.append(record.data["version"])
+        version = record.data.get("version") if record.msg in _VERSION_MSGS else None
+        if isinstance(version, str) and version not in self.versions:
+            self.versions.append(version)
         signal = SIGNALS.get(record.msg)
         if signal:
             self.signals[signal] = t
@@ -120,9 +126,8 @@ class Collector:
             self.unmatched.add(record)
 
     def _source(self, source: str) -> None:
-        if not self.sources or self.sources[-1] != source:
-            if source not in self.sources:
-                self.sources.append(source)
+        if (not self.sources or self.sources[-1] != source) and source not in self.sources:
+            self.sources.append(source)
 
     def _account(self, record: Record, match: Match | None, t: int, signal: str | None) -> None:
         assert record.account is not None
@@ -145,8 +150,11 @@ class Collector:
             track.clock.observe(record, state)
         if signal:
             track.signals[signal] = t
-        if (match.pattern.scope != "instance" if match is not None else
-                record.level >= 40 and record.component in _ACCOUNT_COMPONENTS):
+        if (
+            match.pattern.scope != "instance"
+            if match is not None
+            else record.level >= 40 and record.component in _ACCOUNT_COMPONENTS
+        ):
             track.last_error = _best_text(record)
             track.last_error_time = t
 
@@ -180,8 +188,14 @@ class Collector:
             pair[1] += 1
             pair[3] = max(pair[3], t)
         if len(track.samples) < SAMPLES_PER_PATTERN and (new_event or not track.samples):
-            track.samples.append({"source": record.source, "line": record.line,
-                                  "account": record.account, "text": record.raw[:4000]})
+            track.samples.append(
+                {
+                    "source": record.source,
+                    "line": record.line,
+                    "account": record.account,
+                    "text": record.raw[:4000],
+                }
+            )
         for name, value in match.fields.items():
             counter = track.fields.setdefault(name, Counter())
             if len(counter) < 50 or str(value) in counter:
@@ -206,13 +220,27 @@ class Collector:
         return self.episodes + list(self._episode.values())
 
 
-_BEST_PATHS = (("err", "response"), ("err", "tokenRequest", "response", "error_description"),
-               ("err", "oauthRequest", "response", "error", "message"),
-               ("response", "error", "message"), ("response", "error_description"),
-               ("err", "reason"), ("err", "responseText"), ("error",), ("failedReason",),
-               ("err", "message"))
-_GENERIC = frozenset({"Command failed", "OAuth2 request failed", "Unexpected close",
-                      "Authentication failed", "Failed to renew token"})
+_BEST_PATHS = (
+    ("err", "response"),
+    ("err", "tokenRequest", "response", "error_description"),
+    ("err", "oauthRequest", "response", "error", "message"),
+    ("response", "error", "message"),
+    ("response", "error_description"),
+    ("err", "reason"),
+    ("err", "responseText"),
+    ("error",),
+    ("failedReason",),
+    ("err", "message"),
+)
+_GENERIC = frozenset(
+    {
+        "Command failed",
+        "OAuth2 request failed",
+        "Unexpected close",
+        "Authentication failed",
+        "Failed to renew token",
+    }
+)
 
 
 def _best_text(record: Record) -> str:

@@ -25,19 +25,26 @@ from eelogs.selftest import check_catalog, findings_in
 from eelogs.sources import Input, docker_input, expand_inputs, is_terminal_stdin, journal_input
 
 
-def _window(since: str | None, until: str | None,
-            accounts: Sequence[str] = ()) -> Window:
+def _window(since: str | None, until: str | None, accounts: Sequence[str] = ()) -> Window:
     start = timespec.resolve(since) if since else None
     end = timespec.resolve(until) if until else None
     if start and end and start >= end:
-        raise EelogsError(f"--since {since} is not before --until {until}",
-                          "swap them, or widen the window")
-    return Window(timespec.to_ms(start) if start else None,
-                  timespec.to_ms(end) if end else None, frozenset(accounts))
+        raise EelogsError(
+            f"--since {since} is not before --until {until}", "swap them, or widen the window"
+        )
+    return Window(
+        timespec.to_ms(start) if start else None,
+        timespec.to_ms(end) if end else None,
+        frozenset(accounts),
+    )
 
 
-def _inputs(specs: list[str], journal: str | None = None, docker: str | None = None,
-            window: Window | None = None) -> list[Input]:
+def _inputs(
+    specs: list[str],
+    journal: str | None = None,
+    docker: str | None = None,
+    window: Window | None = None,
+) -> list[Input]:
     found: list[Input] = []
     if journal:
         since = timespec.journalctl_arg_ms(window.since_ms) if window and window.since_ms else None
@@ -47,9 +54,11 @@ def _inputs(specs: list[str], journal: str | None = None, docker: str | None = N
         found.append(docker_input(docker))
     if specs or not found:
         if not specs and is_terminal_stdin():
-            raise EelogsError("nothing to read: no INPUT given and stdin is a terminal",
-                              "pipe a log in (journalctl -u emailengine -o cat | eelogs analyze), "
-                              "pass a file, or use --journal UNIT / --docker NAME")
+            raise EelogsError(
+                "nothing to read: no INPUT given and stdin is a terminal",
+                "pipe a log in (journalctl -u emailengine -o cat | eelogs analyze), "
+                "pass a file, or use --journal UNIT / --docker NAME",
+            )
         found.extend(expand_inputs(specs))
     return found
 
@@ -61,15 +70,23 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     baseline = load_baseline(opts["baseline"]) if opts["baseline"] else None
     fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(opts["output"])
     inputs = _inputs(specs, opts["journal"], opts["docker"], window)
-    analysis = Analysis(catalog, window, Scope(frozenset(opts["providers"]),
-                                               frozenset(opts["accounts"])),
-                        baseline, str(opts["baseline"] or ""))
+    analysis = Analysis(
+        catalog,
+        window,
+        Scope(frozenset(opts["providers"]), frozenset(opts["accounts"])),
+        baseline,
+        str(opts["baseline"] or ""),
+    )
     report = analyze(inputs, analysis)
     if opts["no_redact"]:
-        click.echo("Warning: --no-redact: tokens, secrets and passwords may appear in this "
-                   "report; do not share it.", err=True)
-    pseudonyms = Pseudonyms(a["account"] for a in report["accounts"]) \
-        if opts["pseudonymize"] else None
+        click.echo(
+            "Warning: --no-redact: tokens, secrets and passwords may appear in this "
+            "report; do not share it.",
+            err=True,
+        )
+    pseudonyms = (
+        Pseudonyms(a["account"] for a in report["accounts"]) if opts["pseudonymize"] else None
+    )
     report = scrub(report, not opts["no_redact"], pseudonyms)
     color = opts["color"]
     if color is None:
@@ -87,25 +104,32 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
 
 def _reaches(report: dict[str, Any], threshold: str) -> bool:
     floor = SEVERITIES.index(threshold)
-    return any(f["open"] and f.get("status") != "resolved"
-               and SEVERITIES.index(f["severity"]) >= floor for f in report["findings"])
+    return any(
+        f["open"] and f.get("status") != "resolved" and SEVERITIES.index(f["severity"]) >= floor
+        for f in report["findings"]
+    )
 
 
 def summary_line(report: dict[str, Any]) -> str:
     """The one line for logs and alerting that ends every run, on stderr."""
     s, i = report["summary"], report["input"]
-    severities = ", ".join(f"{s['by_severity'][k]} {k}" for k in reversed(SEVERITIES)
-                           if s["by_severity"].get(k))
-    parts = [f"{i['records']} records", f"{i['unparsed']} unparsed",
-             f"{s['open_findings']} open findings" + (f" ({severities})" if severities else ""),
-             f"{s['failing_accounts']} of {s['accounts']} accounts failing"]
+    severities = ", ".join(
+        f"{s['by_severity'][k]} {k}" for k in reversed(SEVERITIES) if s["by_severity"].get(k)
+    )
+    parts = [
+        f"{i['records']} records",
+        f"{i['unparsed']} unparsed",
+        f"{s['open_findings']} open findings" + (f" ({severities})" if severities else ""),
+        f"{s['failing_accounts']} of {s['accounts']} accounts failing",
+    ]
     if "new_since_baseline" in s:
         parts.append(f"{s['new_since_baseline']} new since baseline")
     return "eelogs: " + ", ".join(parts)
 
 
-def run_classify(specs: list[str], since: str | None, until: str | None,
-                 pattern_dirs: Sequence[Path]) -> None:
+def run_classify(
+    specs: list[str], since: str | None, until: str | None, pattern_dirs: Sequence[Path]
+) -> None:
     window = _window(since, until)
     catalog = load_catalog(list(pattern_dirs))
     out = sys.stdout
@@ -114,13 +138,24 @@ def run_classify(specs: list[str], since: str | None, until: str | None,
 
 
 def list_patterns(catalog: Catalog, fmt: str) -> str:
-    rows = [{"id": p.id, "severity": p.severity, "category": p.category, "title": p.title,
-             "providers": list(p.providers), "detector": p.detector} for p in catalog.patterns]
+    rows = [
+        {
+            "id": p.id,
+            "severity": p.severity,
+            "category": p.category,
+            "title": p.title,
+            "providers": list(p.providers),
+            "detector": p.detector,
+        }
+        for p in catalog.patterns
+    ]
     if fmt == "json":
         return orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n"
-    width = max(len(r["id"]) for r in rows)
-    lines = [f"{r['id']:<{width}}  {r['severity']:<8}  {r['category']:<10}  {r['title']}"
-             for r in sorted(rows, key=lambda r: (r["category"], r["id"]))]
+    width = max(len(p.id) for p in catalog.patterns)
+    lines = [
+        f"{r['id']:<{width}}  {r['severity']:<8}  {r['category']:<10}  {r['title']}"
+        for r in sorted(rows, key=lambda r: (r["category"], r["id"]))
+    ]
     return "\n".join(lines) + f"\n{len(rows)} patterns\n"
 
 
@@ -132,9 +167,10 @@ def show_pattern(catalog: Catalog, pattern_id: str) -> str:
         import difflib
 
         close = difflib.get_close_matches(pattern_id, [p.id for p in catalog.patterns], n=1)
-        raise EelogsError(f"no pattern {pattern_id!r}",
-                          f"did you mean {close[0]!r}?" if close else
-                          "list them with `eelogs patterns list`")
+        raise EelogsError(
+            f"no pattern {pattern_id!r}",
+            f"did you mean {close[0]!r}?" if close else "list them with `eelogs patterns list`",
+        )
     return explain(pattern)
 
 
@@ -143,17 +179,24 @@ def check_patterns(folders: list[Path], corpora: list[Path]) -> int:
     failures = [str(f) for f in check_catalog(catalog)]
     if corpora:
         classifier = Classifier(catalog)
-        records = (e for e in read_entries(expand_inputs([str(c) for c in corpora]))
-                   if isinstance(e, Record))
+        records = (
+            e
+            for e in read_entries(expand_inputs([str(c) for c in corpora]))
+            if isinstance(e, Record)
+        )
         for record, pid in findings_in(classifier, records):
-            failures.append(f"{pid}: fires on the healthy corpus at {record.source}:"
-                            f"{record.line}: {record.msg[:80]}")
+            failures.append(
+                f"{pid}: fires on the healthy corpus at {record.source}:"
+                f"{record.line}: {record.msg[:80]}"
+            )
     examples = sum(len(p.examples) for p in catalog.patterns)
     for failure in failures:
         click.echo(f"FAIL {failure}")
     if failures:
         click.echo(f"{len(failures)} problems in {len(catalog.patterns)} patterns", err=True)
         return 1
-    click.echo(f"ok: {len(catalog.patterns)} patterns, {examples} examples"
-               + (f", {len(corpora)} healthy corpus file(s) clean" if corpora else ""))
+    click.echo(
+        f"ok: {len(catalog.patterns)} patterns, {examples} examples"
+        + (f", {len(corpora)} healthy corpus file(s) clean" if corpora else "")
+    )
     return 0

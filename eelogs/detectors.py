@@ -29,8 +29,13 @@ class Detection:
     note: str | None = None
 
 
-def detect(collector: Collector, catalog: Catalog, accounts: list[dict[str, Any]],
-           incidents: list[dict[str, Any]], end_ms: int) -> list[Detection]:
+def detect(
+    collector: Collector,
+    catalog: Catalog,
+    accounts: list[dict[str, Any]],
+    incidents: list[dict[str, Any]],
+    end_ms: int,
+) -> list[Detection]:
     """Run every detector whose pattern is in the catalog."""
     enabled = {p.detector: p.id for p in catalog.patterns if p.detector}
     out: list[Detection] = []
@@ -46,21 +51,32 @@ def detect(collector: Collector, catalog: Catalog, accounts: list[dict[str, Any]
     if "webhook-burst" in enabled:
         out += _burst(enabled["webhook-burst"], collector, webhooks, BURST_MINUTES, BURST_MIN)
     if "crash-loop" in enabled:
-        out += _burst(enabled["crash-loop"], collector, {"worker-crash"}, CRASH_MINUTES,
-                      CRASH_MIN)
+        out += _burst(enabled["crash-loop"], collector, {"worker-crash"}, CRASH_MINUTES, CRASH_MIN)
     if "provider-incident" in enabled:
         out += _provider_incidents(enabled["provider-incident"], incidents)
     return out
 
 
 def _stuck(pid: str, accounts: list[dict[str, Any]], end_ms: int) -> list[Detection]:
-    stuck = [a for a in accounts if a["state"] == "connecting" and a["state_since"] is not None
-             and end_ms - a["state_since"] > STUCK_MS]
+    stuck = [
+        a
+        for a in accounts
+        if a["state"] == "connecting"
+        and a["state_since"] is not None
+        and end_ms - a["state_since"] > STUCK_MS
+    ]
     if not stuck:
         return []
-    return [Detection(pid, tuple(sorted(a["account"] for a in stuck)), len(stuck),
-                      min(a["state_since"] for a in stuck), end_ms,
-                      tuple(sorted({a["provider"] for a in stuck})))]
+    return [
+        Detection(
+            pid,
+            tuple(sorted(a["account"] for a in stuck)),
+            len(stuck),
+            min(a["state_since"] for a in stuck),
+            end_ms,
+            tuple(sorted({a["provider"] for a in stuck})),
+        )
+    ]
 
 
 def _flapping(pid: str, collector: Collector, provider: dict[str, str]) -> list[Detection]:
@@ -74,13 +90,21 @@ def _flapping(pid: str, collector: Collector, provider: dict[str, str]) -> list[
     hits = {a: t for a, t in hits.items() if a in provider}
     if not hits:
         return []
-    return [Detection(pid, tuple(sorted(hits)), sum(len(t) for t in hits.values()),
-                      min(t[0] for t in hits.values()), max(t[-1] for t in hits.values()),
-                      tuple(sorted({provider[a] for a in hits})))]
+    return [
+        Detection(
+            pid,
+            tuple(sorted(hits)),
+            sum(len(t) for t in hits.values()),
+            min(t[0] for t in hits.values()),
+            max(t[-1] for t in hits.values()),
+            tuple(sorted({provider[a] for a in hits})),
+        )
+    ]
 
 
-def _recurring(pid: str, collector: Collector, oauth: set[str],
-               provider: dict[str, str]) -> list[Detection]:
+def _recurring(
+    pid: str, collector: Collector, oauth: set[str], provider: dict[str, str]
+) -> list[Detection]:
     episodes: dict[str, list[tuple[int, int]]] = {}
     for episode in collector.all_episodes():
         if episode.pattern in oauth and episode.account in provider:
@@ -88,14 +112,22 @@ def _recurring(pid: str, collector: Collector, oauth: set[str],
     hits = {a: sorted(e) for a, e in episodes.items() if len(e) >= RECURRING_EPISODES}
     if not hits:
         return []
-    return [Detection(pid, tuple(sorted(hits)), sum(len(e) for e in hits.values()),
-                      min(e[0][0] for e in hits.values()), max(e[-1][1] for e in hits.values()),
-                      tuple(sorted({provider[a] for a in hits})),
-                      note=f"{max(len(e) for e in hits.values())} separate episodes")]
+    return [
+        Detection(
+            pid,
+            tuple(sorted(hits)),
+            sum(len(e) for e in hits.values()),
+            min(e[0][0] for e in hits.values()),
+            max(e[-1][1] for e in hits.values()),
+            tuple(sorted({provider[a] for a in hits})),
+            note=f"{max(len(e) for e in hits.values())} separate episodes",
+        )
+    ]
 
 
-def _burst(pid: str, collector: Collector, patterns: set[str], minutes: int,
-           threshold: int) -> list[Detection]:
+def _burst(
+    pid: str, collector: Collector, patterns: set[str], minutes: int, threshold: int
+) -> list[Detection]:
     per_minute: Counter[int] = Counter()
     for found in patterns:
         track = collector.patterns.get(found)
@@ -109,8 +141,16 @@ def _burst(pid: str, collector: Collector, patterns: set[str], minutes: int,
     if not windows:
         return []
     first, last = windows[0][0] * 60_000, (windows[-1][0] + minutes) * 60_000
-    return [Detection(pid, (), max(n for _, n in windows), first, last,
-                      note=f"peak of {max(n for _, n in windows)} in {minutes} minutes")]
+    return [
+        Detection(
+            pid,
+            (),
+            max(n for _, n in windows),
+            first,
+            last,
+            note=f"peak of {max(n for _, n in windows)} in {minutes} minutes",
+        )
+    ]
 
 
 def _provider_incidents(pid: str, incidents: list[dict[str, Any]]) -> list[Detection]:
@@ -118,13 +158,22 @@ def _provider_incidents(pid: str, incidents: list[dict[str, Any]]) -> list[Detec
     if not wide:
         return []
     accounts = sorted({a for i in wide for a in i["accounts"]})
-    return [Detection(pid, tuple(accounts), len(wide), None, None,
-                      tuple(sorted({p for i in wide for p in i["providers"]})),
-                      note="; ".join(i["summary"] for i in wide))]
+    return [
+        Detection(
+            pid,
+            tuple(accounts),
+            len(wide),
+            None,
+            None,
+            tuple(sorted({p for i in wide for p in i["providers"]})),
+            note="; ".join(i["summary"] for i in wide),
+        )
+    ]
 
 
-def detection_times(detection: Detection, incidents: list[dict[str, Any]]) -> tuple[str | None,
-                                                                                     str | None]:
+def detection_times(
+    detection: Detection, incidents: list[dict[str, Any]]
+) -> tuple[str | None, str | None]:
     if detection.first is not None:
         return iso(detection.first), iso(detection.last)
     wide = [i for i in incidents if i["kind"] == "provider-wide"]

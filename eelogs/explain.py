@@ -10,11 +10,15 @@ from eelogs.providers import PROVIDER_NAMES
 
 def explain(pattern: Pattern) -> str:
     docs = pattern.docs
-    lines = [f"{pattern.id} — {pattern.title}",
-             f"severity {pattern.severity} · category {pattern.category} · providers "
-             f"{', '.join(pattern.providers)} · scope {pattern.scope}"
-             + (f" · detector {pattern.detector}" if pattern.detector else ""),
-             "", f"Action: {pattern.action}", ""]
+    lines = [
+        f"{pattern.id} — {pattern.title}",
+        f"severity {pattern.severity} · category {pattern.category} · providers "
+        f"{', '.join(pattern.providers)} · scope {pattern.scope}"
+        + (f" · detector {pattern.detector}" if pattern.detector else ""),
+        "",
+        f"Action: {pattern.action}",
+        "",
+    ]
     for title, key in (("What", "what"), ("Why it matters", "why"), ("Fix", "fix")):
         lines.append(f"{title}:")
         lines.extend(_indent(str(docs[key]).replace("{account}", "<account>")))

@@ -7,8 +7,17 @@ from typing import Any
 
 from eelogs.providers import PROVIDER_NAMES
 
-_ANSI = {"critical": "1;31", "high": "31", "medium": "33", "low": "36", "info": "2",
-         "bold": "1", "dim": "2", "green": "32", "red": "31"}
+_ANSI = {
+    "critical": "1;31",
+    "high": "31",
+    "medium": "33",
+    "low": "36",
+    "info": "2",
+    "bold": "1",
+    "dim": "2",
+    "green": "32",
+    "red": "31",
+}
 
 
 def paint(text: Any, style: str, color: bool) -> str:
@@ -50,6 +59,12 @@ def listing(items: list[Any], limit: int = 5) -> str:
     return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
 
 
-FILTERS = {"paint": paint, "md_cell": md_cell, "md_code": md_code, "short_time": short_time,
-           "provider_name": provider_name, "listing": listing}
+FILTERS = {
+    "paint": paint,
+    "md_cell": md_cell,
+    "md_code": md_code,
+    "short_time": short_time,
+    "provider_name": provider_name,
+    "listing": listing,
+}
 GLOBALS = {"plural": plural}

@@ -20,7 +20,8 @@ import orjson
 _JOURNAL_SHORT = re.compile(
     r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?"
     r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
-    r" \S+ [^\s\[\]:]+(?:\[\d+\])?: ")
+    r" \S+ [^\s\[\]:]+(?:\[\d+\])?: "
+)
 _DOCKER_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
 _COMPOSE = re.compile(r"^[\w.-]+\s+\| ")
 # A pretty-printed record larger than this is not one: give its lines back one by one.
@@ -42,8 +43,9 @@ class Payload:
     account_hint: str | None = None
 
 
-def deframe(lines: Iterable[str], source: str, account_hint: str | None = None
-            ) -> Iterator[Payload]:
+def deframe(
+    lines: Iterable[str], source: str, account_hint: str | None = None
+) -> Iterator[Payload]:
     """Yield one Payload per record in `lines` (the lines of one input, in order)."""
     state = _Deframer(source, account_hint)
     for lineno, line in enumerate(lines, 1):
@@ -81,8 +83,14 @@ class _Deframer:
             yield self._payload(text, n, "raw")
         self.pretty = []
 
-    def _payload(self, text: str, line: int, framing: str, obj: dict[str, Any] | None = None,
-                 time_hint: int | None = None) -> Payload:
+    def _payload(
+        self,
+        text: str,
+        line: int,
+        framing: str,
+        obj: dict[str, Any] | None = None,
+        time_hint: int | None = None,
+    ) -> Payload:
         return Payload(text, obj, self.source, line, framing, time_hint, self.account_hint)
 
     def _feed_line(self, n: int, line: str) -> Iterator[Payload]:
@@ -98,8 +106,9 @@ class _Deframer:
             return
         yield from self._feed_json(n, body, framing, time_hint)
 
-    def _feed_json(self, n: int, text: str, framing: str, time_hint: int | None
-                   ) -> Iterator[Payload]:
+    def _feed_json(
+        self, n: int, text: str, framing: str, time_hint: int | None
+    ) -> Iterator[Payload]:
         if text.strip() == "{":
             self._start_pretty(n, text)
             return
@@ -158,8 +167,7 @@ class _Deframer:
         self.pretty_depth = 1
         self.pretty_chars = len(line)
 
-    def _feed_pretty(self, n: int, line: str, pending: deque[tuple[int, str]]
-                     ) -> Iterator[Payload]:
+    def _feed_pretty(self, n: int, line: str, pending: deque[tuple[int, str]]) -> Iterator[Payload]:
         self.pretty.append((n, line))
         self.pretty_chars += len(line)
         self.pretty_depth += _brace_delta(line)
@@ -187,15 +195,15 @@ def _strip_prefix(line: str) -> tuple[str, int | None, str]:
     """Return (framing, time hint in ms, the rest) for a line that does not start with `{`."""
     match = _JOURNAL_SHORT.match(line)
     if match:
-        return "journal-short", None, line[match.end():]
+        return "journal-short", None, line[match.end() :]
     framing, body = "raw", line
     match = _COMPOSE.match(body)
     if match:
-        framing, body = "compose", body[match.end():]
+        framing, body = "compose", body[match.end() :]
     match = _DOCKER_TS.match(body)
     if match:
         framing = "docker-ts" if framing == "raw" else framing
-        return framing, _iso_to_ms(match.group(1)), body[match.end():]
+        return framing, _iso_to_ms(match.group(1)), body[match.end() :]
     return framing, None, body
 
 
@@ -220,9 +228,15 @@ def _brace_delta(line: str) -> int:
 
 
 def _with(payload: Payload, framing: str, time_hint: int | None) -> Payload:
-    return Payload(payload.text, payload.obj, payload.source, payload.line,
-                   framing if payload.framing != "pretty" else "pretty",
-                   time_hint, payload.account_hint)
+    return Payload(
+        payload.text,
+        payload.obj,
+        payload.source,
+        payload.line,
+        framing if payload.framing != "pretty" else "pretty",
+        time_hint,
+        payload.account_hint,
+    )
 
 
 def _micros_to_ms(value: Any) -> int | None:

@@ -17,15 +17,22 @@ from eelogs.parse import Record
 
 # Where EmailEngine puts the words of a failure (research doc 9): searched by `error_text`.
 _TEXT_PATHS = (
-    ("err", "message"), ("err", "response"), ("err", "responseText"), ("err", "reason"),
+    ("err", "message"),
+    ("err", "response"),
+    ("err", "responseText"),
+    ("err", "reason"),
     ("err", "failedReason"),
     ("err", "tokenRequest", "response", "error"),
     ("err", "tokenRequest", "response", "error_description"),
     ("err", "oauthRequest", "response", "error", "message"),
     ("err", "oauthRequest", "response", "error", "code"),
-    ("response", "error"), ("response", "error_description"),
-    ("response", "error", "message"), ("response", "error", "code"),
-    ("error",), ("failedReason",), ("reason",),
+    ("response", "error"),
+    ("response", "error_description"),
+    ("response", "error", "message"),
+    ("response", "error", "code"),
+    ("error",),
+    ("failedReason",),
+    ("reason",),
 )
 
 
@@ -40,8 +47,9 @@ class Classifier:
     whose `msg` no pattern names, costs one dict lookup."""
 
     def __init__(self, catalog: Catalog) -> None:
-        ordered = sorted((p for p in catalog.patterns if p.match),
-                         key=lambda p: (-p.priority, p.id))
+        ordered = sorted(
+            (p for p in catalog.patterns if p.match), key=lambda p: (-p.priority, p.id)
+        )
         self.catalog = catalog
         self._rank = {p.id: n for n, p in enumerate(ordered)}
         by_msg: dict[str, list[Pattern]] = {}
@@ -103,16 +111,16 @@ class Classifier:
                 captured[spec.name] = value
         return captured
 
-    def _extract(self, pattern: Pattern, compiled: tuple[Any, ...], name: str,
-                 text: str) -> str | None:
+    def _extract(
+        self, pattern: Pattern, compiled: tuple[Any, ...], name: str, text: str
+    ) -> str | None:
         for one in compiled:
             found = self._search(pattern, one, text)
             if found:
                 return str(found.groupdict().get(name) or found.group(0))
         return None
 
-    def _block(self, pattern: Pattern, block: Block, view: _View,
-               captured: dict[str, Any]) -> bool:
+    def _block(self, pattern: Pattern, block: Block, view: _View, captured: dict[str, Any]) -> bool:
         groups: dict[str, Any] = {}
         for cond in block.conditions:
             if not self._condition(pattern, cond, view.values(cond.path), groups):
@@ -120,11 +128,12 @@ class Classifier:
         captured.update(groups)
         return True
 
-    def _condition(self, pattern: Pattern, cond: Condition, values: list[Any],
-                   groups: dict[str, Any]) -> bool:
+    def _condition(
+        self, pattern: Pattern, cond: Condition, values: list[Any], groups: dict[str, Any]
+    ) -> bool:
         mod = cond.modifier
         if mod == "exists":
-            return bool(values) == cond.values[0]
+            return bool(values) is bool(cond.values[0])
         for value in values:
             if mod == "eq":
                 if any(_equal(value, want) for want in cond.values):
@@ -137,8 +146,11 @@ class Classifier:
                         groups.update({k: v for k, v in found.groupdict().items() if v})
                         return True
             elif mod in ("gte", "lt"):
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and any(
-                        (value >= w) if mod == "gte" else (value < w) for w in cond.values):
+                if (
+                    isinstance(value, (int, float))
+                    and not isinstance(value, bool)
+                    and any((value >= w) if mod == "gte" else (value < w) for w in cond.values)
+                ):
                     return True
             elif isinstance(value, str) and _text_test(mod, value, cond.values):
                 return True
@@ -230,9 +242,13 @@ def error_text(record: Record) -> str:
 def _needs_err(pattern: Pattern) -> bool:
     """True when every block without a `msg` guard tests some `err.*` field."""
     return all(
-        any(c.path.startswith("err.") and not (c.modifier == "exists" and c.values[0] is False)
-            for c in block.conditions)
-        for block in pattern.match if block.msg_values is None)
+        any(
+            c.path.startswith("err.") and not (c.modifier == "exists" and c.values[0] is False)
+            for c in block.conditions
+        )
+        for block in pattern.match
+        if block.msg_values is None
+    )
 
 
 def _first(values: list[Any]) -> Any:
@@ -254,4 +270,4 @@ def _text_test(modifier: str, value: str, wants: tuple[Any, ...]) -> bool:
         return any(str(w) in value for w in wants)
     if modifier == "startswith":
         return value.startswith(tuple(str(w) for w in wants))
-    return value.endswith(tuple(str(w) for w in wants))
+    return value.endswith(tuple(str(w) for w in wants))  # endswith

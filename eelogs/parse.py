@@ -84,14 +84,13 @@ def parse_payload(payload: Payload) -> Record | Unparsed:
         try:
             obj = orjson.loads(text)
         except orjson.JSONDecodeError:
-            return Unparsed(payload.source, payload.line, "invalid or truncated JSON",
-                            text[:300])
+            return Unparsed(payload.source, payload.line, "invalid or truncated JSON", text[:300])
         if not isinstance(obj, dict):
-            return Unparsed(payload.source, payload.line, "JSON that is not an object",
-                            text[:300])
+            return Unparsed(payload.source, payload.line, "JSON that is not an object", text[:300])
     if not ("msg" in obj or "level" in obj or "time" in obj or "t" in obj):
-        return Unparsed(payload.source, payload.line, "JSON object that is not a log record",
-                        payload.text[:300])
+        return Unparsed(
+            payload.source, payload.line, "JSON object that is not a log record", payload.text[:300]
+        )
     return _record(obj, payload)
 
 
@@ -102,7 +101,7 @@ def _record(obj: dict[str, Any], payload: Payload) -> Record:
         err = {"message": err} if isinstance(err, str) else None
     msg = obj.get("msg")
     if not isinstance(msg, str):
-        msg = _text(msg) if msg is not None else _text(err.get("message")) if err else ""
+        msg = (_text(msg) if msg is not None else _text(err.get("message")) if err else "") or ""
     component = _text(obj.get("component"))
     first_component = _first_string_value(raw, "component") or component
     components = tuple(dict.fromkeys(c for c in (first_component, component) if c))

@@ -72,23 +72,31 @@ def analyze(inputs: Iterable[Input], analysis: Analysis) -> dict[str, Any]:
     report["input"]["regex_timeouts"] = dict(classifier.regex_timeouts)
     if analysis.baseline is not None:
         apply_baseline(report, analysis.baseline, analysis.baseline_name)
-    report["eelogs"] = {"version": __version__,
-                        "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "window": {"since": iso(window.since_ms), "until": iso(window.until_ms)},
-                        "accounts": sorted(window.accounts),
-                        "providers": sorted(analysis.scope.providers)}
+    report["eelogs"] = {
+        "version": __version__,
+        "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "window": {"since": iso(window.since_ms), "until": iso(window.until_ms)},
+        "accounts": sorted(window.accounts),
+        "providers": sorted(analysis.scope.providers),
+    }
     return report
 
 
-def classify_stream(inputs: Iterable[Input], catalog: Catalog, window: Window
-                    ) -> Iterator[dict[str, Any]]:
+def classify_stream(
+    inputs: Iterable[Input], catalog: Catalog, window: Window
+) -> Iterator[dict[str, Any]]:
     """`eelogs classify`: one row per input record (and per unparsed line), in input order."""
     classifier = Classifier(catalog)
     scores: dict[str, Counter[str]] = {}
     for entry in read_entries(inputs):
         if isinstance(entry, Unparsed):
-            yield {"line": entry.line, "pattern": None, "unparsed": True,
-                   "source": entry.source, "reason": entry.reason}
+            yield {
+                "line": entry.line,
+                "pattern": None,
+                "unparsed": True,
+                "source": entry.source,
+                "reason": entry.reason,
+            }
             continue
         if not window.admits(entry):
             continue
@@ -98,11 +106,18 @@ def classify_stream(inputs: Iterable[Input], catalog: Catalog, window: Window
             counter = scores.setdefault(entry.account, Counter())
             counter.update(dict(_sum_signals(provider_signals(entry))))
             provider = counter.most_common(1)[0][0] if counter else "unknown"
-        yield {"line": entry.line, "pattern": found.pattern.id if found else None,
-               "severity": found.pattern.severity if found else None,
-               "account": entry.account, "provider": provider, "time": entry.time_iso,
-               "level": entry.level_name, "msg": entry.msg[:200], "source": entry.source,
-               **({"fields": found.fields} if found and found.fields else {})}
+        yield {
+            "line": entry.line,
+            "pattern": found.pattern.id if found else None,
+            "severity": found.pattern.severity if found else None,
+            "account": entry.account,
+            "provider": provider,
+            "time": entry.time_iso,
+            "level": entry.level_name,
+            "msg": entry.msg[:200],
+            "source": entry.source,
+            **({"fields": found.fields} if found and found.fields else {}),
+        }
 
 
 def _sum_signals(signals: list[tuple[str, int]]) -> Counter[str]:

@@ -13,44 +13,83 @@ from typing import Any
 from eelogs.parse import Record
 
 PROVIDERS = ("gmail", "outlook", "yahoo", "icloud", "other", "unknown")
-PROVIDER_NAMES = {"gmail": "Gmail / Google Workspace", "outlook": "Microsoft 365 / Outlook",
-                  "yahoo": "Yahoo / AOL", "icloud": "iCloud", "other": "Other provider",
-                  "unknown": "Unknown / self-hosted"}
+PROVIDER_NAMES = {
+    "gmail": "Gmail / Google Workspace",
+    "outlook": "Microsoft 365 / Outlook",
+    "yahoo": "Yahoo / AOL",
+    "icloud": "iCloud",
+    "other": "Other provider",
+    "unknown": "Unknown / self-hosted",
+}
 
 _URLS = (
-    (re.compile(r"https://(?:oauth2|gmail|pubsub|www)\.googleapis\.com/|accounts\.google\.com"),
-     "gmail"),
-    (re.compile(r"https://login\.(?:microsoftonline\.(?:com|us)|chinacloudapi\.cn)/|"
-                r"https://(?:graph|dod-graph)\.microsoft\.(?:com|us)/|microsoftgraph\."
-                r"chinacloudapi\.cn"), "outlook"),
+    (
+        re.compile(r"https://(?:oauth2|gmail|pubsub|www)\.googleapis\.com/|accounts\.google\.com"),
+        "gmail",
+    ),
+    (
+        re.compile(
+            r"https://login\.(?:microsoftonline\.(?:com|us)|chinacloudapi\.cn)/|"
+            r"https://(?:graph|dod-graph)\.microsoft\.(?:com|us)/|microsoftgraph\."
+            r"chinacloudapi\.cn"
+        ),
+        "outlook",
+    ),
 )
 _HOSTS = (
     (re.compile(r"(?:^|\.)(?:gmail|googlemail)\.com$"), "gmail"),
-    (re.compile(r"(?:^|\.)(?:office365\.(?:com|us)|outlook\.(?:com|cn)|hotmail\.com)$"),
-     "outlook"),
+    (re.compile(r"(?:^|\.)(?:office365\.(?:com|us)|outlook\.(?:com|cn)|hotmail\.com)$"), "outlook"),
     (re.compile(r"(?:^|\.)(?:yahoo\.com|aol\.com|yahoo\.co\.\w+|verizon\.net)$"), "yahoo"),
     (re.compile(r"(?:^|\.)(?:mail\.me\.com|icloud\.com)$"), "icloud"),
-    (re.compile(r"(?:^|\.)(?:fastmail\.com|zoho\.(?:com|eu|in)|yandex\.(?:com|ru)|mail\.ru|"
-                r"gmx\.(?:com|net|de)|web\.de|secureserver\.net|ionos\.\w+|one\.com|"
-                r"awsapps\.com|larksuite\.com|naver\.com|qq\.com|aliyun\.com|att\.net|"
-                r"zone\.ee|protonmail\.ch|mailbox\.org|rambler\.ru|163\.com|titan\.email)$"),
-     "other"),
+    (
+        re.compile(
+            r"(?:^|\.)(?:fastmail\.com|zoho\.(?:com|eu|in)|yandex\.(?:com|ru)|mail\.ru|"
+            r"gmx\.(?:com|net|de)|web\.de|secureserver\.net|ionos\.\w+|one\.com|"
+            r"awsapps\.com|larksuite\.com|naver\.com|qq\.com|aliyun\.com|att\.net|"
+            r"zone\.ee|protonmail\.ch|mailbox\.org|rambler\.ru|163\.com|titan\.email)$"
+        ),
+        "other",
+    ),
 )
 _DOMAINS = {
-    "gmail.com": "gmail", "googlemail.com": "gmail",
-    "outlook.com": "outlook", "hotmail.com": "outlook", "live.com": "outlook", "msn.com": "outlook",
-    "yahoo.com": "yahoo", "ymail.com": "yahoo", "aol.com": "yahoo", "verizon.net": "yahoo",
-    "icloud.com": "icloud", "me.com": "icloud", "mac.com": "icloud",
-    "fastmail.com": "other", "yandex.com": "other", "yandex.ru": "other", "mail.ru": "other",
-    "gmx.com": "other", "gmx.net": "other", "gmx.de": "other", "web.de": "other",
-    "zoho.com": "other", "proton.me": "other", "protonmail.com": "other",
+    "gmail.com": "gmail",
+    "googlemail.com": "gmail",
+    "outlook.com": "outlook",
+    "hotmail.com": "outlook",
+    "live.com": "outlook",
+    "msn.com": "outlook",
+    "yahoo.com": "yahoo",
+    "ymail.com": "yahoo",
+    "aol.com": "yahoo",
+    "verizon.net": "yahoo",
+    "icloud.com": "icloud",
+    "me.com": "icloud",
+    "mac.com": "icloud",
+    "fastmail.com": "other",
+    "yandex.com": "other",
+    "yandex.ru": "other",
+    "mail.ru": "other",
+    "gmx.com": "other",
+    "gmx.net": "other",
+    "gmx.de": "other",
+    "web.de": "other",
+    "zoho.com": "other",
+    "proton.me": "other",
+    "protonmail.com": "other",
 }
-_PROVIDER_TYPES = {"gmail": "gmail", "gmailService": "gmail", "outlook": "outlook",
-                   "outlookService": "outlook", "mailRu": "other"}
-_GREETINGS = ((re.compile(r"Gimap ready|\"GImap\""), "gmail"),
-              (re.compile(r"Microsoft Exchange IMAP4"), "outlook"),
-              (re.compile(r"iCloud IMAP4|XAPPLEPUSHSERVICE"), "icloud"),
-              (re.compile(r"XYMHIGHESTMODSEQ|Yahoo"), "yahoo"))
+_PROVIDER_TYPES = {
+    "gmail": "gmail",
+    "gmailService": "gmail",
+    "outlook": "outlook",
+    "outlookService": "outlook",
+    "mailRu": "other",
+}
+_GREETINGS = (
+    (re.compile(r"Gimap ready|\"GImap\""), "gmail"),
+    (re.compile(r"Microsoft Exchange IMAP4"), "outlook"),
+    (re.compile(r"iCloud IMAP4|XAPPLEPUSHSERVICE"), "icloud"),
+    (re.compile(r"XYMHIGHESTMODSEQ|Yahoo"), "yahoo"),
+)
 _AADSTS = re.compile(r"AADSTS\d{5}")
 _EMAIL_DOMAIN = re.compile(r"@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
 
@@ -67,13 +106,17 @@ def provider_of_host(host: str) -> str:
 def provider_signals(record: Record) -> list[tuple[str, int]]:
     """(provider, weight) pairs that this record shows about its account."""
     data, err, found = record.data, record.err or {}, []
-    for url in _strings(data.get("url"), _dig(err, "tokenRequest", "url"),
-                        _dig(err, "oauthRequest", "url")):
+    for url in _strings(
+        data.get("url"), _dig(err, "tokenRequest", "url"), _dig(err, "oauthRequest", "url")
+    ):
         for pattern, provider in _URLS:
             if pattern.search(url):
                 found.append((provider, 6))
-    for kind in _strings(_dig(err, "tokenRequest", "provider"), _dig(err, "oauthRequest", "provider"),
-                         data.get("provider") if "url" in data else None):
+    for kind in _strings(
+        _dig(err, "tokenRequest", "provider"),
+        _dig(err, "oauthRequest", "provider"),
+        data.get("provider") if "url" in data else None,
+    ):
         if kind in _PROVIDER_TYPES:
             found.append((_PROVIDER_TYPES[kind], 5))
     msg = record.msg
@@ -94,9 +137,9 @@ def provider_signals(record: Record) -> list[tuple[str, int]]:
         elif "outlook.office" in scope or "graph.microsoft" in scope:
             found.append(("outlook", 3))
     for address in _strings(data.get("user"), data.get("username"), record.account):
-        provider = _domain_provider(address)
-        if provider:
-            found.append((provider, 2))
+        by_domain = _domain_provider(address)
+        if by_domain:
+            found.append((by_domain, 2))
     return found
 
 
@@ -119,7 +162,8 @@ def auth_method(record: Record) -> str | None:
         if re.match(r"^\S+ (?:LOGIN|AUTHENTICATE (?:PLAIN|LOGIN))\b", msg):
             return "password"
     if msg == "OAuth2 authentication request" or (
-            msg == "Renewed OAuth2 access token" and record.component == "connection-client"):
+        msg == "Renewed OAuth2 access token" and record.component == "connection-client"
+    ):
         return "oauth2"
     return None
 

@@ -18,18 +18,23 @@ MASK = "[REDACTED]"
 # `token` are secrets only in some places, handled by the narrower patterns below.
 _JSON_SECRET = re.compile(
     r'("(?:refresh_token|access_token|id_token|client_secret|clientSecret|assertion|password|'
-    r'pass|accessToken|refreshToken|authorization|cookie|set-cookie|x-api-key|apiKey|api_key|'
-    r'serviceKey|privateKey|private_key)"\s*:\s*)"(?:[^"\\]|\\.)*"')
+    r"pass|accessToken|refreshToken|authorization|cookie|set-cookie|x-api-key|apiKey|api_key|"
+    r'serviceKey|privateKey|private_key)"\s*:\s*)"(?:[^"\\]|\\.)*"'
+)
 _JSON_CONTEXT = (
     # OAuth authorization codes (long, with / or .) and OAuth `state` nonces; short codes
     # (ECONNREFUSED, result_fail) and account states (authenticationError) stay readable.
     (re.compile(r'("code"\s*:\s*)"(?=[^"]{20,})[^"]*[/.][^"]*"'), rf'\1"{MASK}"'),
     (re.compile(r'("state"\s*:\s*)"(?![a-z][A-Za-z]*")[^"]*"'), rf'\1"{MASK}"'),
     # raw socket dumps: `read from socket` / `write to socket` carry whole IMAP sessions
-    (re.compile(r'("msg"\s*:\s*"(?:read from|write to) socket".*?"data"\s*:\s*)"[^"]*"'),
-     rf'\1"{MASK}"'),
-    (re.compile(r'("data"\s*:\s*"[^"]*?"\s*,\s*"msg"\s*:\s*"(?:read from|write to) socket")'),
-     f'"data":"{MASK}","msg":"socket dump"'),
+    (
+        re.compile(r'("msg"\s*:\s*"(?:read from|write to) socket".*?"data"\s*:\s*)"[^"]*"'),
+        rf'\1"{MASK}"',
+    ),
+    (
+        re.compile(r'("data"\s*:\s*"[^"]*?"\s*,\s*"msg"\s*:\s*"(?:read from|write to) socket")'),
+        f'"data":"{MASK}","msg":"socket dump"',
+    ),
     (re.compile(r'("token"\s*:\s*)"[^"]{8,}"'), rf'\1"{MASK}"'),
     (re.compile(r'("(?:_original|rawPacket)"\s*:\s*)(\{.*?\}|"[^"]*")'), rf'\1"{MASK}"'),
 )
@@ -43,15 +48,25 @@ _TEXT: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (re.compile(r"\b[\w.-]{3}\dQ~[\w.~-]{20,}"), MASK),
     (re.compile(r"\b[0-9a-f]{64}\b"), MASK),
     (re.compile(r"(?i)\b(Bearer|Basic)\s+[\w.~+/=-]{8,}"), rf"\1 {MASK}"),
-    (re.compile(r"(?i)(\bAUTH\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5|OAUTHBEARER)\s+)[A-Za-z0-9+/=]{8,}"),
-     rf"\1{MASK}"),
-    (re.compile(r"(?i)(\bAUTHENTICATE\s+(?:PLAIN|XOAUTH2|OAUTHBEARER)\s+)(?!\"\(\*)[A-Za-z0-9+/=]{8,}"),
-     rf"\1{MASK}"),
+    (
+        re.compile(
+            r"(?i)(\bAUTH\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5|OAUTHBEARER)\s+)[A-Za-z0-9+/=]{8,}"
+        ),
+        rf"\1{MASK}",
+    ),
+    (
+        re.compile(
+            r"(?i)(\bAUTHENTICATE\s+(?:PLAIN|XOAUTH2|OAUTHBEARER)\s+)(?!\"\(\*)[A-Za-z0-9+/=]{8,}"
+        ),
+        rf"\1{MASK}",
+    ),
     (re.compile(r"(\"msg\"\s*:\s*\")([A-Za-z0-9+/]{16,}={0,2})(\")"), None),
     (re.compile(r"(://[^/\s:@\"]+:)[^@\s\"]+@"), rf"\1{MASK}@"),
     (re.compile(r"(?i)((?:password|passwd|pwd|pass)\s*[=:]\s*)[^\s,;&\"]+"), rf"\1{MASK}"),
-    (re.compile(r"(?i)([?&](?:access_token|token|code|state|client_secret)=)[^&\s\"]+"),
-     rf"\1{MASK}"),
+    (
+        re.compile(r"(?i)([?&](?:access_token|token|code|state|client_secret)=)[^&\s\"]+"),
+        rf"\1{MASK}",
+    ),
 )
 _BASE64_ONLY = re.compile(r"^[A-Za-z0-9+/]{16,}={0,2}$")
 _EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
@@ -66,12 +81,16 @@ def redact_text(text: str) -> str:
     text = _JSON_SECRET.sub(rf'\1"{MASK}"', text)
     for pattern, replacement in _JSON_CONTEXT:
         text = pattern.sub(replacement, text)
-    for pattern, replacement in _TEXT:
-        if replacement is None:  # a base64 msg: masked only when it decodes to credentials
-            text = pattern.sub(lambda m: m.group(1) + (MASK if _auth_blob(m.group(2))
-                                                       else m.group(2)) + m.group(3), text)
+    for pattern, maybe in _TEXT:
+        if maybe is None:  # a base64 msg: masked only when it decodes to credentials
+            text = pattern.sub(
+                lambda m: (
+                    m.group(1) + (MASK if _auth_blob(m.group(2)) else m.group(2)) + m.group(3)
+                ),
+                text,
+            )
         else:
-            text = pattern.sub(replacement, text)
+            text = pattern.sub(maybe, text)
     return text
 
 
@@ -81,8 +100,9 @@ def _auth_blob(text: str) -> bool:
         raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
         return False
-    return any(marker in raw for marker in (b"\x00", b"@", b"auth=", b"secret", b"hidden",
-                                            b"Bearer"))
+    return any(
+        marker in raw for marker in (b"\x00", b"@", b"auth=", b"secret", b"hidden", b"Bearer")
+    )
 
 
 class Pseudonyms:
@@ -91,8 +111,7 @@ class Pseudonyms:
     def __init__(self, accounts: Iterable[str]) -> None:
         ordered = sorted({a for a in accounts if a}, key=len, reverse=True)
         self._accounts = {a: f"account-{_digest(a)}" for a in ordered}
-        self._pattern = (re.compile("|".join(re.escape(a) for a in ordered))
-                         if ordered else None)
+        self._pattern = re.compile("|".join(re.escape(a) for a in ordered)) if ordered else None
 
     def __call__(self, text: str) -> str:
         text = _EMAIL.sub(lambda m: f"user-{_digest(m.group(0))}@{m.group(1)}", text)
@@ -112,8 +131,10 @@ def scrub(value: Any, redact: bool, pseudonyms: Pseudonyms | None) -> Any:
             value = redact_text(value)
         return pseudonyms(value) if pseudonyms else value
     if isinstance(value, dict):
-        return {(scrub(k, False, pseudonyms) if isinstance(k, str) else k):
-                scrub(v, redact, pseudonyms) for k, v in value.items()}
+        return {
+            (scrub(k, False, pseudonyms) if isinstance(k, str) else k): scrub(v, redact, pseudonyms)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [scrub(v, redact, pseudonyms) for v in value]
     return value

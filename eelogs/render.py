@@ -24,8 +24,14 @@ class Format(StrEnum):
     JSON = "json"
 
 
-_SUFFIXES = {".html": Format.HTML, ".htm": Format.HTML, ".md": Format.MD,
-             ".markdown": Format.MD, ".json": Format.JSON, ".txt": Format.TEXT}
+_SUFFIXES = {
+    ".html": Format.HTML,
+    ".htm": Format.HTML,
+    ".md": Format.MD,
+    ".markdown": Format.MD,
+    ".json": Format.JSON,
+    ".txt": Format.TEXT,
+}
 
 
 def infer_format(output: str | None) -> Format:
@@ -35,14 +41,21 @@ def infer_format(output: str | None) -> Format:
     return Format.TEXT
 
 
-def render(report: dict[str, Any], catalog: Catalog, fmt: Format, *, color: bool = False,
-           templates: Path | None = None) -> str:
+def render(
+    report: dict[str, Any],
+    catalog: Catalog,
+    fmt: Format,
+    *,
+    color: bool = False,
+    templates: Path | None = None,
+) -> str:
     if fmt is Format.JSON:
         return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
     env = _environment(templates)
     template = env.get_template(f"report.{fmt.value}.j2")
-    return template.render(report=report, docs=_docs(report, catalog), color=color,
-                           severities=SEVERITIES)
+    return template.render(
+        report=report, docs=_docs(report, catalog), color=color, severities=SEVERITIES
+    )
 
 
 def _environment(templates: Path | None) -> jinja2.Environment:
@@ -51,8 +64,11 @@ def _environment(templates: Path | None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
         autoescape=jinja2.select_autoescape(["html.j2", "html"], default_for_string=False),
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
-        lstrip_blocks=True)
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     from eelogs import filters
 
     env.filters.update(filters.FILTERS)
@@ -87,8 +103,9 @@ def write_atomic(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror}",
-                          "choose a folder you may write to") from exc
+        raise OutputError(
+            f"cannot write {path}: {exc.strerror}", "choose a folder you may write to"
+        ) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -98,5 +115,6 @@ def write_atomic(path: Path, text: str) -> None:
         os.replace(temp, path)
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror}",
-                          "check the path, the free space and permissions") from exc
+        raise OutputError(
+            f"cannot write {path}: {exc.strerror}", "check the path, the free space and permissions"
+        ) from exc

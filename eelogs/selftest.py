@@ -42,12 +42,18 @@ def check_example(classifier: Classifier, pattern: Pattern, example: Example) ->
     matched = fields is not None
     if example.expect in ("no-match", "todo-match"):
         if matched:
-            return "matches, but must not" if example.expect == "no-match" else \
-                "todo-match now matches: make it expect = \"match\""
+            return (
+                "matches, but must not"
+                if example.expect == "no-match"
+                else 'todo-match now matches: make it expect = "match"'
+            )
         return None
     if not matched:
-        return ("does not match" if example.expect == "match" else
-                "todo-no-match no longer matches: make it expect = \"no-match\"")
+        return (
+            "does not match"
+            if example.expect == "match"
+            else 'todo-no-match no longer matches: make it expect = "no-match"'
+        )
     if example.expect == "todo-no-match":
         return None
     assert fields is not None
@@ -57,9 +63,13 @@ def check_example(classifier: Classifier, pattern: Pattern, example: Example) ->
     winner = classifier.classify(record)
     if winner is None or winner.pattern.id != pattern.id:
         return f"{winner.pattern.id if winner else None} wins over this pattern (priority)"
-    others = [m.pattern.id for m in classifier.all_matches(record)
-              if m.pattern.id != pattern.id and m.pattern.id not in pattern.also
-              and not m.pattern.fallback]
+    others = [
+        m.pattern.id
+        for m in classifier.all_matches(record)
+        if m.pattern.id != pattern.id
+        and m.pattern.id not in pattern.also
+        and not m.pattern.fallback
+    ]
     if others:
         return f"also matches {', '.join(others)}: declare also = [...] or narrow the pattern"
     return None
@@ -79,13 +89,17 @@ def check_catalog(catalog: Catalog) -> list[Failure]:
 
 
 def _unexercised_blocks(classifier: Classifier, pattern: Pattern) -> Iterator[Failure]:
-    records = [r for e in pattern.examples if e.expect == "match"
-               if (r := example_record(e)) is not None]
+    records = [
+        r for e in pattern.examples if e.expect == "match" if (r := example_record(e)) is not None
+    ]
     for index, block in enumerate(pattern.match):
         single = _only_block(pattern, index)
         if not any(classifier.try_pattern(single, r) is not None for r in records):
-            yield Failure(pattern.id, f"match[{index}]",
-                          "no expect = \"match\" example uses this block: add one")
+            yield Failure(
+                pattern.id,
+                f"match[{index}]",
+                'no expect = "match" example uses this block: add one',
+            )
         del block
 
 

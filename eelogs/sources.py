@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from eelogs.errors import SourceError
 
@@ -54,12 +54,16 @@ def expand_inputs(specs: Sequence[str]) -> list[Input]:
             matches = sorted(Path(p) for p in glob.glob(spec, recursive=True))
             files = [p for p in matches if p.is_file()]
             if not files:
-                raise SourceError(f"no file matches {spec!r}", "check the pattern; quote it so "
-                                  "the shell does not expand it first")
+                raise SourceError(
+                    f"no file matches {spec!r}",
+                    "check the pattern; quote it so the shell does not expand it first",
+                )
             inputs.extend(_file_input(p) for p in files)
         else:
-            raise SourceError(f"no such file or folder: {spec}",
-                              "pass a log file, a folder, a glob, or - for stdin")
+            raise SourceError(
+                f"no such file or folder: {spec}",
+                "pass a log file, a folder, a glob, or - for stdin",
+            )
     return inputs
 
 
@@ -79,17 +83,22 @@ def journal_input(unit: str, since: str | None, until: str | None) -> Input:
         argv += ["--since", since]
     if until:
         argv += ["--until", until]
-    return Input(name=f"journal:{unit}", argv=tuple(argv),
-                 hint_on_failure="check the unit name (systemctl list-units 'emailengine*') and "
-                 "that this user may read the journal (group systemd-journal)")
+    return Input(
+        name=f"journal:{unit}",
+        argv=tuple(argv),
+        hint_on_failure="check the unit name (systemctl list-units 'emailengine*') and "
+        "that this user may read the journal (group systemd-journal)",
+    )
 
 
 def docker_input(container: str) -> Input:
     """`docker logs --timestamps CONTAINER`."""
-    return Input(name=f"docker:{container}",
-                 argv=("docker", "logs", "--timestamps", container),
-                 hint_on_failure="check the container name with `docker ps -a`, or save the log "
-                 "with `docker logs -t NAME > ee.log` and pass the file")
+    return Input(
+        name=f"docker:{container}",
+        argv=("docker", "logs", "--timestamps", container),
+        hint_on_failure="check the container name with `docker ps -a`, or save the log "
+        "with `docker logs -t NAME > ee.log` and pass the file",
+    )
 
 
 def read_lines(inp: Input) -> Iterator[str]:
@@ -108,27 +117,29 @@ def read_lines(inp: Input) -> Iterator[str]:
 
 def _open_binary(inp: Input) -> IO[bytes]:
     if inp.path is None:
-        base: IO[bytes] = sys.stdin.buffer
-    else:
-        try:
-            base = open(inp.path, "rb")  # noqa: SIM115 - closed by the caller's with-block
-        except OSError as exc:
-            raise SourceError(f"cannot read {inp.path}: {exc.strerror}",
-                              "check the path and its permissions") from exc
-    buffered = base if isinstance(base, io.BufferedReader) else io.BufferedReader(base)  # type: ignore[arg-type]
-    return _decompressed(buffered, inp.name)
+        stdin: Any = sys.stdin.buffer
+        return _decompressed(
+            stdin if isinstance(stdin, io.BufferedReader) else io.BufferedReader(stdin), inp.name
+        )
+    try:
+        handle = open(inp.path, "rb")  # noqa: SIM115 - closed by the caller's with-block
+    except OSError as exc:
+        raise SourceError(
+            f"cannot read {inp.path}: {exc.strerror}", "check the path and its permissions"
+        ) from exc
+    return _decompressed(handle, inp.name)
 
 
-def _decompressed(stream: io.BufferedReader, name: str) -> IO[bytes]:
+def _decompressed(stream: io.BufferedReader[Any], name: str) -> IO[bytes]:
     magic = stream.peek(4)[:4]
     if magic.startswith(_GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=stream, mode="rb")
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
     if magic == _ZSTD_MAGIC:
         return _zstd_reader(stream, name)
     return stream
 
 
-def _zstd_reader(stream: io.BufferedReader, name: str) -> IO[bytes]:
+def _zstd_reader(stream: io.BufferedReader[Any], name: str) -> IO[bytes]:
     try:
         from compression import zstd  # Python 3.14+
 
@@ -138,8 +149,10 @@ def _zstd_reader(stream: io.BufferedReader, name: str) -> IO[bytes]:
     try:
         import zstandard
     except ImportError as exc:  # pragma: no cover - a dependency on Python < 3.14
-        raise SourceError(f"{name} is zstd-compressed but the zstandard package is missing",
-                          "pip install zstandard, or decompress with `zstd -dc`") from exc
+        raise SourceError(
+            f"{name} is zstd-compressed but the zstandard package is missing",
+            "pip install zstandard, or decompress with `zstd -dc`",
+        ) from exc
     reader = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
     return io.BufferedReader(reader)
 
@@ -147,11 +160,14 @@ def _zstd_reader(stream: io.BufferedReader, name: str) -> IO[bytes]:
 def _command_lines(inp: Input) -> Iterator[str]:
     cmdline = " ".join(inp.argv)
     try:
-        proc = subprocess.Popen(inp.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            inp.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+        )
     except (FileNotFoundError, PermissionError) as exc:
-        raise SourceError(f"cannot run `{cmdline}`: {inp.argv[0]} is not installed or not "
-                          "executable", inp.hint_on_failure) from exc
+        raise SourceError(
+            f"cannot run `{cmdline}`: {inp.argv[0]} is not installed or not executable",
+            inp.hint_on_failure,
+        ) from exc
     assert proc.stdout is not None and proc.stderr is not None
     stderr_tail: list[bytes] = []
     drain = threading.Thread(target=_drain, args=(proc.stderr, stderr_tail), daemon=True)
@@ -168,8 +184,9 @@ def _command_lines(inp: Input) -> Iterator[str]:
         said = b"".join(stderr_tail).decode("utf-8", "replace").strip().splitlines()
         detail = f": {said[-1]}" if said else ""
         how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
-        raise SourceError(f"`{cmdline}` {how}{detail}; the log was not read to its end",
-                          inp.hint_on_failure)
+        raise SourceError(
+            f"`{cmdline}` {how}{detail}; the log was not read to its end", inp.hint_on_failure
+        )
 
 
 def _drain(stream: IO[bytes], tail: list[bytes]) -> None:

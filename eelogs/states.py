@@ -12,11 +12,21 @@ from collections import deque
 
 from eelogs.parse import Record
 
-STATES = ("connecting", "syncing", "connected", "authenticationError", "connectError", "unset",
-          "disconnected", "paused", "unknown")
+STATES = (
+    "connecting",
+    "syncing",
+    "connected",
+    "authenticationError",
+    "connectError",
+    "unset",
+    "disconnected",
+    "paused",
+    "unknown",
+)
 ERROR_STATES = frozenset({"authenticationError", "connectError", "unset", "disconnected"})
 SHORT_LIVED_MS = 5 * 60_000  # EmailEngine's STABLE_CONNECTION_TIME
 
+_DISABLED = "IMAP was disabled for the account due to exceeding the authentication error threshold"
 _BY_MSG = {
     "Created primary client": "connecting",
     "Established secure TCP connection": "connecting",
@@ -38,15 +48,21 @@ _BY_MSG = {
     "Failed to resolve credentials from authentication server": "connectError",
     "Network error during OAuth2 token refresh": "connectError",
     "Failed to connect": "connectError",
-    "IMAP was disabled for the account due to exceeding the authentication error threshold":
-        "unset",
+    _DISABLED: "unset",
     "Account pause requested": "paused",
 }
 _LIVE = frozenset({"connecting", "syncing", "connected", "unknown"})
 # Activity that only happens on a working connection.
-_HEALTHY = frozenset({"Initiated IDLE, waiting for server input", "New message",
-                      "External API request completed", "Set up subconnections",
-                      "Renewed Gmail pubsub watch", "Subscription renewed successfully"})
+_HEALTHY = frozenset(
+    {
+        "Initiated IDLE, waiting for server input",
+        "New message",
+        "External API request completed",
+        "Set up subconnections",
+        "Renewed Gmail pubsub watch",
+        "Subscription renewed successfully",
+    }
+)
 # What proves a problem went away, by kind.
 SIGNALS = {
     "Successful login without a previous active session": "login",

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from eelogs.errors import TimeSpecError
 
-_RELATIVE = re.compile(r"^([+-]?)\s*(\d+(?:\.\d+)?)\s*"
-                       r"(s|sec|secs|m|min|mins|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)"
-                       r"(?:\s+ago)?$")
+_RELATIVE = re.compile(
+    r"^([+-]?)\s*(\d+(?:\.\d+)?)\s*"
+    r"(s|sec|secs|m|min|mins|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)"
+    r"(?:\s+ago)?$"
+)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -22,9 +24,12 @@ def resolve(spec: str, now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     text = spec.strip().lower()
     local_midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-    named = {"now": now, "today": local_midnight,
-             "yesterday": local_midnight - timedelta(days=1),
-             "tomorrow": local_midnight + timedelta(days=1)}
+    named = {
+        "now": now,
+        "today": local_midnight,
+        "yesterday": local_midnight - timedelta(days=1),
+        "tomorrow": local_midnight + timedelta(days=1),
+    }
     if text in named:
         return named[text].astimezone(UTC)
     relative = _RELATIVE.match(text)
@@ -47,7 +52,8 @@ def _absolute(spec: str) -> datetime:
         raise TimeSpecError(
             f"cannot read the time {spec!r}",
             "use ISO 8601 (2026-11-23T10:00:00Z or 2026-11-23), epoch seconds, now, today, "
-            "yesterday, or a relative time like -6h, -30m, -7d") from exc
+            "yesterday, or a relative time like -6h, -30m, -7d",
+        ) from exc
     if moment.tzinfo is None:
         moment = moment.astimezone()  # local time, as journalctl
     return moment.astimezone(UTC)

@@ -16,12 +16,15 @@ MAX_TEMPLATES = 2000
 _MASKS = (
     (re.compile(r"https?://\S+"), "<url>"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<email>"),
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
+    (
+        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
+        "<uuid>",
+    ),
     (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b"), "<ip>"),
     (re.compile(r"\b[0-9a-fA-F:]*[0-9a-fA-F]{1,4}::?[0-9a-fA-F:]+\b"), "<ip>"),
     (re.compile(r"\b[0-9a-z]{20}(?::[mcs]:\d+)?\b"), "<cid>"),
     (re.compile(r"\b[0-9a-f]{12,}\b", re.I), "<hex>"),
-    (re.compile(r"\"[^\"]{1,200}\""), "\"<str>\""),
+    (re.compile(r"\"[^\"]{1,200}\""), '"<str>"'),
     (re.compile(r"'[^']{1,200}'"), "'<str>'"),
     (re.compile(r"\b\d+(?:\.\d+)?(?:ms|s|B)?\b"), "<n>"),
 )
@@ -61,8 +64,9 @@ class TemplateMiner:
             if len(self.templates) >= MAX_TEMPLATES:
                 self.overflow += 1
                 return
-            found = self.templates[key] = Template(key, record.level, sample=record.raw[:2000],
-                                                   source=record.source, line=record.line)
+            found = self.templates[key] = Template(
+                key, record.level, sample=record.raw[:2000], source=record.source, line=record.line
+            )
         found.count += 1
         found.level = max(found.level, record.level)
         if record.account and len(found.accounts) < 20:
