@@ -497,6 +497,7 @@ def _input(collector: Collector) -> dict[str, Any]:
         "sources": collector.sources,
         "first": iso(collector.first),
         "last": iso(collector.last),
+        "levels": dict(sorted(collector.levels.items())),
         "emailengine_versions": collector.versions,
         "unparsed_samples": collector.unparsed_samples,
     }

@@ -76,6 +76,7 @@ class Collector:
         self.unparsed = 0
         self.filtered = 0
         self.unparsed_samples: list[dict[str, Any]] = []
+        self.levels: Counter[str] = Counter()
         self.sources: list[str] = []
         self.first: int | None = None
         self.last: int | None = None
@@ -106,6 +107,7 @@ class Collector:
 
     def add(self, record: Record, match: Match | None) -> None:
         self.records += 1
+        self.levels[record.level_name] += 1
         self._source(record.source)
         t = record.time_ms if record.time_ms is not None else self._clock
         self._clock = max(self._clock, t)

@@ -20,12 +20,13 @@ import orjson
 _JOURNAL_SHORT = re.compile(
     r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?"
     r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
-    r" \S+ [^\s\[\]:]+(?:\[\d+\])?: "
+    r" [^\s{\"]+ [^\s\[\]:{\"]+(?:\[\d+\])?: "
 )
 _DOCKER_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
 _COMPOSE = re.compile(r"^[\w.-]+\s+\| ")
 # A pretty-printed record larger than this is not one: give its lines back one by one.
 _PRETTY_MAX_LINES = 5000
+JOURNAL_TOO_LONG = "journal-json-null"  # journalctl -o json printed MESSAGE as null
 _PRETTY_MAX_CHARS = 8 * 1024 * 1024
 
 
@@ -134,7 +135,7 @@ class _Deframer:
             except (TypeError, ValueError):
                 message = None
         if not isinstance(message, str):
-            yield self._payload("", n, "journal-json")
+            yield self._payload("", n, JOURNAL_TOO_LONG)
             return
         if not self.journal_parts:
             self.journal_start = n

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from eelogs.framing import Payload
+from eelogs.framing import JOURNAL_TOO_LONG, Payload
 
 LEVEL_NAMES = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
 _LEVEL_NUMBERS = {name: number for number, name in LEVEL_NAMES.items()}
@@ -77,9 +77,12 @@ def parse_payload(payload: Payload) -> Record | Unparsed:
     obj = payload.obj
     if obj is None:
         text = payload.text
+        if payload.framing == JOURNAL_TOO_LONG:
+            return Unparsed(payload.source, payload.line, "journalctl left out a message over "
+                            "4096 bytes: run journalctl with --all", "")
         if not text.strip():
             return Unparsed(payload.source, payload.line, "empty line", "")
-        if not text.lstrip().startswith("{"):
+        if not text.lstrip().startswith(("{", "[")):
             return Unparsed(payload.source, payload.line, "not JSON", text[:300])
         try:
             obj = orjson.loads(text)
@@ -96,6 +99,8 @@ def parse_payload(payload: Payload) -> Record | Unparsed:
 
 def _record(obj: dict[str, Any], payload: Payload) -> Record:
     raw = payload.text
+    if _is_account_download(obj):
+        obj = _restore_bindings(obj)
     err = obj.get("err")
     if not isinstance(err, dict):
         err = {"message": err} if isinstance(err, str) else None
@@ -125,6 +130,22 @@ def _record(obj: dict[str, Any], payload: Payload) -> Record:
         source=payload.source,
         line=payload.line,
     )
+
+
+def _is_account_download(obj: dict[str, Any]) -> bool:
+    """EmailEngine's per-account log (`logs.<account>.txt`): string level, `t`, no pid."""
+    return "t" in obj and "time" not in obj and "pid" not in obj and isinstance(
+        obj.get("level"), str)
+
+
+def _restore_bindings(obj: dict[str, Any]) -> dict[str, Any]:
+    """The download drops the logger bindings; every entry came from the account's connection
+    logger, and entries with a sequence number `lo` from imapflow. Put them back so the
+    catalog matches these lines exactly as it matches stdout."""
+    restored = {"component": "connection-client", **obj}
+    if "lo" in obj and "sub" not in obj:
+        restored["sub"] = "imap-connection"
+    return restored
 
 
 def _first_string_value(raw: str, key: str) -> str | None:

@@ -78,7 +78,8 @@ def _file_input(path: Path) -> Input:
 
 def journal_input(unit: str, since: str | None, until: str | None) -> Input:
     """`journalctl -u UNIT -o json`, with the time window pushed down to journalctl."""
-    argv = ["journalctl", "-u", unit, "-o", "json", "--no-pager"]
+    # --all: without it, -o json replaces every field over 4096 bytes with null
+    argv = ["journalctl", "-u", unit, "-o", "json", "--all", "--no-pager"]
     if since:
         argv += ["--since", since]
     if until:

@@ -82,6 +82,27 @@ def corpus(lines: int, accounts: int, seed: int) -> Iterator[str]:
         writer.out.clear()
 
 
+def healthy(lines: int, seed: int) -> Iterator[str]:
+    """A healthy instance: startup, logins, IDLE, API calls, token renewals, sends, and
+    nothing else. The catalog must find nothing in it."""
+    rng = random.Random(seed)
+    writer = Writer(rng, START_MS, HOST)
+    pool = make_accounts(rng, 60)
+    writer.startup("2.79.2")
+    written, hour = 0, 0
+    while written < lines:
+        writer.t = max(writer.t, START_MS + hour * 3_600_000)
+        for account in pool:
+            healthy_round(writer, account, hour)
+        hour += 1
+        for line, _expect, _t in writer.out:
+            if written >= lines:
+                break
+            yield line
+            written += 1
+        writer.out.clear()
+
+
 def write_framings(sample: Sample, folder: Path) -> None:
     """The same log as journalctl -o short / short-iso / json, docker -t, compose, json-file."""
     from framings import (
@@ -122,15 +143,24 @@ def _write(path: Path, lines: Iterator[str] | list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, help="write a benchmark corpus of this many lines")
+    parser.add_argument("--healthy", type=int, metavar="LINES",
+                        help="write a healthy-instance corpus of this many lines")
     parser.add_argument("--accounts", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("-o", "--output", type=Path, help="corpus file (default: stdout)")
     args = parser.parse_args()
-    if args.lines:
+    if args.lines or args.healthy:
+        lines = (corpus(args.lines, args.accounts, args.seed) if args.lines else
+                 healthy(args.healthy, args.seed))
+        if args.output and args.output.suffix == ".gz":
+            with gzip.GzipFile(args.output, "wb", mtime=0) as handle:
+                handle.write("".join(f"{line}\n" for line in lines).encode())
+            return
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
-        for line in corpus(args.lines, args.accounts, args.seed):
+        for line in lines:
             out.write(line + "\n")
-        out.close()
+        if args.output:
+            out.close()
         return
     sample = build_sample(args.seed)
     _write(HERE / "emailengine.log", sample.lines)
