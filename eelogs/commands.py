@@ -20,7 +20,14 @@ from eelogs.match import Classifier
 from eelogs.parse import Record
 from eelogs.pipeline import Analysis, Window, analyze, classify_stream, read_entries
 from eelogs.redact import Pseudonyms, scrub
-from eelogs.render import Format, expand_output, infer_format, render, write_atomic
+from eelogs.render import (
+    Format,
+    check_writable,
+    expand_output,
+    infer_format,
+    render,
+    write_atomic,
+)
 from eelogs.selftest import check_catalog, findings_in
 from eelogs.sources import Input, docker_input, expand_inputs, is_terminal_stdin, journal_input
 
@@ -69,6 +76,9 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     catalog = load_catalog(list(opts["pattern_dirs"]))
     baseline = load_baseline(opts["baseline"]) if opts["baseline"] else None
     fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(opts["output"])
+    target = expand_output(opts["output"]) if opts["output"] else None
+    if target is not None:
+        check_writable(target)
     inputs = _inputs(specs, opts["journal"], opts["docker"], window)
     analysis = Analysis(
         catalog,
@@ -92,10 +102,9 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     if color is None:
         color = not opts["output"] and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
-    if opts["output"]:
-        path = expand_output(opts["output"])
-        write_atomic(path, text)
-        click.echo(f"eelogs: wrote {path}", err=True)
+    if target is not None:
+        write_atomic(target, text)
+        click.echo(f"eelogs: wrote {target}", err=True)
     else:
         click.echo(text, nl=False)
     click.echo(summary_line(report), err=True)

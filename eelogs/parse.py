@@ -78,8 +78,12 @@ def parse_payload(payload: Payload) -> Record | Unparsed:
     if obj is None:
         text = payload.text
         if payload.framing == JOURNAL_TOO_LONG:
-            return Unparsed(payload.source, payload.line, "journalctl left out a message over "
-                            "4096 bytes: run journalctl with --all", "")
+            return Unparsed(
+                payload.source,
+                payload.line,
+                "journalctl left out a message over 4096 bytes: run journalctl with --all",
+                "",
+            )
         if not text.strip():
             return Unparsed(payload.source, payload.line, "empty line", "")
         if not text.lstrip().startswith(("{", "[")):
@@ -134,8 +138,9 @@ def _record(obj: dict[str, Any], payload: Payload) -> Record:
 
 def _is_account_download(obj: dict[str, Any]) -> bool:
     """EmailEngine's per-account log (`logs.<account>.txt`): string level, `t`, no pid."""
-    return "t" in obj and "time" not in obj and "pid" not in obj and isinstance(
-        obj.get("level"), str)
+    return (
+        "t" in obj and "time" not in obj and "pid" not in obj and isinstance(obj.get("level"), str)
+    )
 
 
 def _restore_bindings(obj: dict[str, Any]) -> dict[str, Any]:

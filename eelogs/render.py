@@ -96,6 +96,18 @@ def expand_output(path: str, now: datetime | None = None) -> Path:
     return Path((now or datetime.now()).strftime(path))
 
 
+def check_writable(path: Path) -> None:
+    """Fail before a long analysis, not after it, when the report cannot be written."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot write {path}: {folder} is not a folder you may write to",
+            "choose another --output path",
+        )
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write to a temporary file beside `path`, then rename: a cron job never leaves half a
     report, and a killed run leaves the previous one intact."""

@@ -1,0 +1,148 @@
+"""The CLI contract of interface.md: options, exit codes, output files, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import REPO, analyze_json, eelogs_command, run
+
+from eelogs import timespec
+
+SAMPLE = str(REPO / "sample_logs/emailengine.log")
+
+
+def test_readme_help_block_matches_the_code() -> None:
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"<!-- help:analyze -->\n```text\n(.*?)```\n<!-- /help -->", readme, re.S)
+    assert block, "README lost its `eelogs analyze --help` block"
+    live = run(["analyze", "--help"], env={"COLUMNS": "100"}).stdout
+    assert block.group(1) == live, "README is stale: paste `eelogs analyze --help` again"
+
+
+def test_runs_from_anywhere_with_its_catalog(tmp_path: Path) -> None:
+    result = run(["patterns", "list"], cwd=Path("/"))
+    assert result.returncode == 0
+    assert "oauth-invalid-grant" in result.stdout
+    result = run(["analyze", "--format", "json", SAMPLE], cwd=Path("/"))
+    assert json.loads(result.stdout)["findings"]
+
+
+def test_output_expands_strftime_and_infers_the_format(tmp_path: Path) -> None:
+    target = tmp_path / "reports" / "%Y-%m-%d.json"
+    result = run(["analyze", SAMPLE, "-o", str(target)])
+    assert result.returncode == 0
+    written = tmp_path / "reports" / f"{datetime.now():%Y-%m-%d}.json"
+    assert json.loads(written.read_text())["input"]["records"] > 0
+    assert sorted(p.name for p in written.parent.iterdir()) == [written.name]
+    assert result.stdout == ""
+    assert f"wrote {written}" in result.stderr
+
+
+def test_a_killed_run_leaves_the_previous_report_intact(tmp_path: Path) -> None:
+    report = tmp_path / "latest.json"
+    report.write_text('{"previous": true}')
+    slow = subprocess.Popen([*eelogs_command(), "analyze", "-", "-o", str(report)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert slow.stdin is not None
+    slow.stdin.write(Path(SAMPLE).read_bytes())
+    slow.kill()
+    slow.wait()
+    assert report.read_text() == '{"previous": true}'
+
+
+@pytest.mark.parametrize("target", ["/proc/eelogs/report.html", "{file}/sub/report.html"])
+def test_unwritable_output_is_a_clean_error(tmp_path: Path, target: str) -> None:
+    a_file = tmp_path / "plain"
+    a_file.write_text("x")
+    result = run(["analyze", SAMPLE, "-o", target.format(file=a_file)])
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: cannot write")
+    assert "Hint:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_fail_on_sets_exit_status_for_alerting() -> None:
+    assert run(["analyze", SAMPLE, "--fail-on", "critical"]).returncode == 1
+    healthy = str(REPO / "tests/corpus/healthy.log.gz")
+    assert run(["analyze", healthy, "--fail-on", "info"]).returncode == 0
+
+
+def test_summary_line_on_stderr() -> None:
+    result = run(["analyze", SAMPLE, "--format", "json"])
+    last = result.stderr.strip().splitlines()[-1]
+    assert re.match(r"eelogs: \d+ records, 0 unparsed, \d+ open findings \(\d+ critical, .*\), "
+                    r"\d+ of \d+ accounts failing$", last), last
+
+
+def test_time_window_with_human_forms() -> None:
+    full = analyze_json(SAMPLE)
+    morning = analyze_json(SAMPLE, "--since", "2026-11-23T08:00:00Z", "--until",
+                           "2026-11-23T12:00:00Z")
+    assert 0 < morning["input"]["records"] < full["input"]["records"]
+    assert morning["input"]["filtered_out"] == full["input"]["records"] - morning["input"][
+        "records"]
+    assert morning["input"]["last"] < "2026-11-23T12:00:00"
+    assert analyze_json(SAMPLE, "--until", "2026-11-23T08:00:00Z")["input"]["records"] == 0
+    everything = analyze_json(SAMPLE, "--since", "-36500d", "--until", "+1d")
+    assert everything["input"]["records"] == full["input"]["records"]
+
+
+def test_account_filter_makes_a_ticket_report() -> None:
+    report = analyze_json(SAMPLE, "--account", "sales-o365")
+    assert [a["account"] for a in report["accounts"]] == ["sales-o365"]
+    assert {f["pattern"] for f in report["findings"]} == {"oauth-invalid-grant",
+                                                          "connect-refused"}
+
+
+def test_provider_filter_keeps_only_those_accounts() -> None:
+    report = analyze_json(SAMPLE, "--provider", "outlook")
+    assert report["accounts"] and {a["provider"] for a in report["accounts"]} == {"outlook"}
+    assert all(set(f["providers"]) <= {"outlook"} for f in report["findings"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["analyze", "/nonexistent/ee.log"], "Error: no such file or folder: /nonexistent/ee.log"),
+    (["analyze", SAMPLE, "--since", "last tuesday"], "Error: cannot read the time 'last tuesday'"),
+    (["analyze", SAMPLE, "--since", "today", "--until", "yesterday"],
+     "Error: --since today is not before --until yesterday"),
+    (["analyze", "/nonexistent/*.log"], "Error: no file matches '/nonexistent/*.log'"),
+])
+def test_user_errors_exit_2_with_a_hint(args: list[str], message: str) -> None:
+    result = run(args)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == message or lines[0].startswith(message)
+    assert lines[1].startswith("Hint: ")
+
+
+def test_bad_option_is_a_usage_error() -> None:
+    result = run(["analyze", "--format", "pdf"])
+    assert result.returncode == 2
+    assert "Invalid value for '--format'" in result.stderr
+
+
+def test_closed_pipe_is_quiet() -> None:
+    proc = subprocess.run(f"{' '.join(eelogs_command())} classify {SAMPLE} | head -1",
+                          shell=True, capture_output=True, text=True, check=False)
+    assert proc.stdout.count("\n") == 1
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("2026-11-23T10:00:00Z", "2026-11-23T10:00:00+00:00"),
+    ("2026-11-23T10:00:00+02:00", "2026-11-23T08:00:00+00:00"),
+    ("1795428000", "2026-11-23T10:00:00+00:00"),
+    ("1795428000000", "2026-11-23T10:00:00+00:00"),
+    ("-6h", "2026-11-24T06:00:00+00:00"),
+    ("-30m", "2026-11-24T11:30:00+00:00"),
+    ("-7d", "2026-11-17T12:00:00+00:00"),
+    ("now", "2026-11-24T12:00:00+00:00"),
+])
+def test_time_specs(spec: str, expected: str) -> None:
+    now = datetime.fromisoformat("2026-11-24T12:00:00+00:00")
+    assert timespec.resolve(spec, now).isoformat() == expected
