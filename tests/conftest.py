@@ -24,20 +24,36 @@ def eelogs_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "eelogs"]
 
 
-def run(args: list[str], stdin: bytes | str | None = None, cwd: Path | None = None,
-        env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str],
+    stdin: bytes | str | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
     """Run `eelogs ARGS` as a real process; stdout and stderr kept apart."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
     full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
-    proc = subprocess.run([*eelogs_command(), *args], input=data, capture_output=True,
-                          cwd=cwd, env=full_env, timeout=timeout, check=False)
-    return subprocess.CompletedProcess(proc.args, proc.returncode,
-                                       proc.stdout.decode("utf-8", "replace"),
-                                       proc.stderr.decode("utf-8", "replace"))
+    proc = subprocess.run(
+        [*eelogs_command(), *args],
+        input=data,
+        capture_output=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )
+    return subprocess.CompletedProcess(
+        proc.args,
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
+    )
 
 
-def analyze_json(*args: str, stdin: bytes | str | None = None,
-                 env: dict[str, str] | None = None) -> dict[str, Any]:
+def analyze_json(
+    *args: str, stdin: bytes | str | None = None, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     result = run(["analyze", "--format", "json", *args], stdin=stdin, env=env)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

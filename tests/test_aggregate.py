@@ -26,8 +26,13 @@ def _known_log(path: Path) -> Path:
     # recovers: a Gmail password account fails to log in, then the new password works
     rec = new_account(w, "recovers", "gmail-password", "frank", intro=False)
     imap_login(w, rec, initial=True)
-    auth_failure(w, rec, "3 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)",
-                 "auth-invalid-credentials", code="AUTHENTICATIONFAILED")
+    auth_failure(
+        w,
+        rec,
+        "3 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)",
+        "auth-invalid-credentials",
+        code="AUTHENTICATIONFAILED",
+    )
     w.advance(60_000, 60_000)
     imap_login(w, rec, initial=False)
     # flappy: an iCloud account whose connections die within a minute (no throttling line:
@@ -36,15 +41,20 @@ def _known_log(path: Path) -> Path:
     for _ in range(4):
         imap_login(w, flap, initial=False)
         w.advance(20_000, 40_000)
-        w.imap(flap, 30, "Connection closed", [("type", "imapClient"), ("account", flap.id),
-                                               ("disabled", False)])
+        w.imap(
+            flap,
+            30,
+            "Connection closed",
+            [("type", "imapClient"), ("account", flap.id), ("disabled", False)],
+        )
         w.advance(2_000, 4_000)
     imap_login(w, flap, initial=False)
     # oauth-url-only: nothing but the token endpoint's URL says it is Microsoft
     ms = new_account(w, "acct-7f3a", "outlook-oauth", intro=False)
     ms.spec = {**ms.spec, "token_url": "https://login.microsoftonline.com/common/oauth2/v2.0/token"}
-    oauth_failure(w, ms, "invalid_grant", "The refresh token has been revoked.",
-                  "oauth-invalid-grant")
+    oauth_failure(
+        w, ms, "invalid_grant", "The refresh token has been revoked.", "oauth-invalid-grant"
+    )
     # host-only: a custom-domain user on Gmail's IMAP host
     host = new_account(w, "acct-9b2c", "gmail-password", intro=False)
     host.user = "ops@acme.example"
@@ -52,9 +62,13 @@ def _known_log(path: Path) -> Path:
     # stuck: TCP/TLS up, then silence for ten minutes while the rest of the log goes on
     stuck = new_account(w, "stuck", "yahoo", "stan", intro=False)
     w.conn(stuck, 20, "Created primary client")
-    w.imap(stuck, 30, "Established secure TCP connection",
-           [("secure", True), ("host", "imap.mail.yahoo.com"), ("port", 993)],
-           cid=stuck.next_conn())
+    w.imap(
+        stuck,
+        30,
+        "Established secure TCP connection",
+        [("secure", True), ("host", "imap.mail.yahoo.com"), ("port", 993)],
+        cid=stuck.next_conn(),
+    )
     for _ in range(12):
         w.advance(60_000, 60_000)
         w.api(30, "[response] get /health 200 (1ms)", [("component", "api")])
@@ -71,15 +85,19 @@ def _account(report: dict[str, Any], account: str) -> dict[str, Any]:
     return next(a for a in report["accounts"] if a["account"] == account)
 
 
-@pytest.mark.parametrize(("account", "state", "provider"), [
-    ("recovers", "connected", "gmail"),
-    ("stuck", "connecting", "yahoo"),
-    ("flappy", "connected", "icloud"),
-    ("acct-7f3a", "authenticationError", "outlook"),
-    ("acct-9b2c", "connected", "gmail"),
-])
-def test_final_state_and_provider(known: dict[str, Any], account: str, state: str,
-                                  provider: str) -> None:
+@pytest.mark.parametrize(
+    ("account", "state", "provider"),
+    [
+        ("recovers", "connected", "gmail"),
+        ("stuck", "connecting", "yahoo"),
+        ("flappy", "connected", "icloud"),
+        ("acct-7f3a", "authenticationError", "outlook"),
+        ("acct-9b2c", "connected", "gmail"),
+    ],
+)
+def test_final_state_and_provider(
+    known: dict[str, Any], account: str, state: str, provider: str
+) -> None:
     row = _account(known, account)
     assert (row["state"], row["provider"]) == (state, provider)
 
@@ -123,21 +141,37 @@ def _two_nights(tmp: Path) -> tuple[Path, Path]:
     first = Writer(random.Random(5), START, "ee")
     a = new_account(first, "alice", "gmail-password", "alice", intro=False)
     b = new_account(first, "bob", "yahoo", "bob", intro=False)
-    auth_failure(first, a, "2 NO [ALERT] Application-specific password required: "
-                 "https://support.google.com/accounts/answer/185833 (Failure)",
-                 "auth-app-password-required")
-    auth_failure(first, b, "2 NO [AUTHENTICATIONFAILED] LOGIN Invalid credentials",
-                 "auth-invalid-credentials", code="AUTHENTICATIONFAILED")
+    auth_failure(
+        first,
+        a,
+        "2 NO [ALERT] Application-specific password required: "
+        "https://support.google.com/accounts/answer/185833 (Failure)",
+        "auth-app-password-required",
+    )
+    auth_failure(
+        first,
+        b,
+        "2 NO [AUTHENTICATIONFAILED] LOGIN Invalid credentials",
+        "auth-invalid-credentials",
+        code="AUTHENTICATIONFAILED",
+    )
     second = Writer(random.Random(6), START + 86_400_000, "ee")
     b2 = new_account(second, "bob", "yahoo", "bob", intro=False)
     c2 = new_account(second, "carol", "dovecot", "carol", intro=False)
     a2 = new_account(second, "alice", "gmail-password", "alice", intro=False)
     imap_login(second, a2, initial=False)
-    auth_failure(second, b2, "2 NO [AUTHENTICATIONFAILED] LOGIN Invalid credentials",
-                 "auth-invalid-credentials", code="AUTHENTICATIONFAILED")
+    auth_failure(
+        second,
+        b2,
+        "2 NO [AUTHENTICATIONFAILED] LOGIN Invalid credentials",
+        "auth-invalid-credentials",
+        code="AUTHENTICATIONFAILED",
+    )
     from scenarios import connect_failure, err
-    connect_failure(second, c2, err("certificate has expired", "CERT_HAS_EXPIRED"),
-                    "tls-cert-expired")
+
+    connect_failure(
+        second, c2, err("certificate has expired", "CERT_HAS_EXPIRED"), "tls-cert-expired"
+    )
     return _write(tmp / "night1.log", first), _write(tmp / "night2.log", second)
 
 
@@ -148,8 +182,11 @@ def test_baseline_marks_new_ongoing_resolved_over_two_runs(tmp_path: Path) -> No
     assert first.returncode == 0, first.stderr
     report = analyze_json(str(night2), "--baseline", str(previous))
     status = {f["pattern"]: f["status"] for f in report["findings"]}
-    assert status == {"auth-invalid-credentials": "ongoing", "tls-cert-expired": "new",
-                      "auth-app-password-required": "resolved"}
+    assert status == {
+        "auth-invalid-credentials": "ongoing",
+        "tls-cert-expired": "new",
+        "auth-app-password-required": "resolved",
+    }
     accounts = {a["account"]: a.get("status") for a in report["accounts"]}
     assert accounts == {"alice": "resolved", "bob": "ongoing", "carol": "new"}
     assert report["baseline"]["new_failing_accounts"] == ["carol"]
@@ -158,8 +195,14 @@ def test_baseline_marks_new_ongoing_resolved_over_two_runs(tmp_path: Path) -> No
 
 
 def test_missing_baseline_is_an_error_not_everything_new(tmp_path: Path) -> None:
-    result = run(["analyze", str(REPO / "sample_logs/emailengine.log"), "--baseline",
-                  str(tmp_path / "nope.json")])
+    result = run(
+        [
+            "analyze",
+            str(REPO / "sample_logs/emailengine.log"),
+            "--baseline",
+            str(tmp_path / "nope.json"),
+        ]
+    )
     assert result.returncode == 2
     assert "Error: baseline" in result.stderr and "Hint:" in result.stderr
 
@@ -168,15 +211,45 @@ def test_json_report_has_the_interface_keys() -> None:
     report = analyze_json(str(REPO / "sample_logs/emailengine.log"))
     assert set(report["input"]) >= {"records", "unparsed", "sources", "first", "last"}
     finding = report["findings"][0]
-    assert set(finding) >= {"pattern", "title", "severity", "count", "accounts", "providers",
-                            "first", "last"}
+    assert set(finding) >= {
+        "pattern",
+        "title",
+        "severity",
+        "count",
+        "accounts",
+        "providers",
+        "first",
+        "last",
+    }
     account = report["accounts"][0]
-    assert set(account) >= {"account", "provider", "state", "patterns", "last_error", "first",
-                            "last"}
+    assert set(account) >= {
+        "account",
+        "provider",
+        "state",
+        "patterns",
+        "last_error",
+        "first",
+        "last",
+    }
     assert set(report["providers"][0]) >= {"provider", "accounts", "findings"}
-    allowed_states = {"connecting", "syncing", "connected", "authenticationError",
-                      "connectError", "unset", "disconnected", "paused", "unknown"}
+    allowed_states = {
+        "connecting",
+        "syncing",
+        "connected",
+        "authenticationError",
+        "connectError",
+        "unset",
+        "disconnected",
+        "paused",
+        "unknown",
+    }
     assert {a["state"] for a in report["accounts"]} <= allowed_states
     assert {a["provider"] for a in report["accounts"]} <= {
-        "gmail", "outlook", "yahoo", "icloud", "other", "unknown"}
+        "gmail",
+        "outlook",
+        "yahoo",
+        "icloud",
+        "other",
+        "unknown",
+    }
     json.dumps(report)

@@ -46,9 +46,12 @@ def test_output_expands_strftime_and_infers_the_format(tmp_path: Path) -> None:
 def test_a_killed_run_leaves_the_previous_report_intact(tmp_path: Path) -> None:
     report = tmp_path / "latest.json"
     report.write_text('{"previous": true}')
-    slow = subprocess.Popen([*eelogs_command(), "analyze", "-", "-o", str(report)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    slow = subprocess.Popen(
+        [*eelogs_command(), "analyze", "-", "-o", str(report)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert slow.stdin is not None
     slow.stdin.write(Path(SAMPLE).read_bytes())
     slow.kill()
@@ -75,17 +78,22 @@ def test_fail_on_sets_exit_status_for_alerting() -> None:
 def test_summary_line_on_stderr() -> None:
     result = run(["analyze", SAMPLE, "--format", "json"])
     last = result.stderr.strip().splitlines()[-1]
-    assert re.match(r"eelogs: \d+ records, 0 unparsed, \d+ open findings \(\d+ critical, .*\), "
-                    r"\d+ of \d+ accounts failing$", last), last
+    assert re.match(
+        r"eelogs: \d+ records, 0 unparsed, \d+ open findings \(\d+ critical, .*\), "
+        r"\d+ of \d+ accounts failing$",
+        last,
+    ), last
 
 
 def test_time_window_with_human_forms() -> None:
     full = analyze_json(SAMPLE)
-    morning = analyze_json(SAMPLE, "--since", "2026-11-23T08:00:00Z", "--until",
-                           "2026-11-23T12:00:00Z")
+    morning = analyze_json(
+        SAMPLE, "--since", "2026-11-23T08:00:00Z", "--until", "2026-11-23T12:00:00Z"
+    )
     assert 0 < morning["input"]["records"] < full["input"]["records"]
-    assert morning["input"]["filtered_out"] == full["input"]["records"] - morning["input"][
-        "records"]
+    assert (
+        morning["input"]["filtered_out"] == full["input"]["records"] - morning["input"]["records"]
+    )
     assert morning["input"]["last"] < "2026-11-23T12:00:00"
     assert analyze_json(SAMPLE, "--until", "2026-11-23T08:00:00Z")["input"]["records"] == 0
     everything = analyze_json(SAMPLE, "--since", "-36500d", "--until", "+1d")
@@ -95,8 +103,7 @@ def test_time_window_with_human_forms() -> None:
 def test_account_filter_makes_a_ticket_report() -> None:
     report = analyze_json(SAMPLE, "--account", "sales-o365")
     assert [a["account"] for a in report["accounts"]] == ["sales-o365"]
-    assert {f["pattern"] for f in report["findings"]} == {"oauth-invalid-grant",
-                                                          "connect-refused"}
+    assert {f["pattern"] for f in report["findings"]} == {"oauth-invalid-grant", "connect-refused"}
 
 
 def test_provider_filter_keeps_only_those_accounts() -> None:
@@ -105,13 +112,21 @@ def test_provider_filter_keeps_only_those_accounts() -> None:
     assert all(set(f["providers"]) <= {"outlook"} for f in report["findings"])
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["analyze", "/nonexistent/ee.log"], "Error: no such file or folder: /nonexistent/ee.log"),
-    (["analyze", SAMPLE, "--since", "last tuesday"], "Error: cannot read the time 'last tuesday'"),
-    (["analyze", SAMPLE, "--since", "today", "--until", "yesterday"],
-     "Error: --since today is not before --until yesterday"),
-    (["analyze", "/nonexistent/*.log"], "Error: no file matches '/nonexistent/*.log'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["analyze", "/nonexistent/ee.log"], "Error: no such file or folder: /nonexistent/ee.log"),
+        (
+            ["analyze", SAMPLE, "--since", "last tuesday"],
+            "Error: cannot read the time 'last tuesday'",
+        ),
+        (
+            ["analyze", SAMPLE, "--since", "today", "--until", "yesterday"],
+            "Error: --since today is not before --until yesterday",
+        ),
+        (["analyze", "/nonexistent/*.log"], "Error: no file matches '/nonexistent/*.log'"),
+    ],
+)
 def test_user_errors_exit_2_with_a_hint(args: list[str], message: str) -> None:
     result = run(args)
     assert result.returncode == 2
@@ -127,22 +142,30 @@ def test_bad_option_is_a_usage_error() -> None:
 
 
 def test_closed_pipe_is_quiet() -> None:
-    proc = subprocess.run(f"{' '.join(eelogs_command())} classify {SAMPLE} | head -1",
-                          shell=True, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        f"{' '.join(eelogs_command())} classify {SAMPLE} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.stdout.count("\n") == 1
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
 
 
-@pytest.mark.parametrize(("spec", "expected"), [
-    ("2026-11-23T10:00:00Z", "2026-11-23T10:00:00+00:00"),
-    ("2026-11-23T10:00:00+02:00", "2026-11-23T08:00:00+00:00"),
-    ("1795428000", "2026-11-23T10:00:00+00:00"),
-    ("1795428000000", "2026-11-23T10:00:00+00:00"),
-    ("-6h", "2026-11-24T06:00:00+00:00"),
-    ("-30m", "2026-11-24T11:30:00+00:00"),
-    ("-7d", "2026-11-17T12:00:00+00:00"),
-    ("now", "2026-11-24T12:00:00+00:00"),
-])
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("2026-11-23T10:00:00Z", "2026-11-23T10:00:00+00:00"),
+        ("2026-11-23T10:00:00+02:00", "2026-11-23T08:00:00+00:00"),
+        ("1795428000", "2026-11-23T10:00:00+00:00"),
+        ("1795428000000", "2026-11-23T10:00:00+00:00"),
+        ("-6h", "2026-11-24T06:00:00+00:00"),
+        ("-30m", "2026-11-24T11:30:00+00:00"),
+        ("-7d", "2026-11-17T12:00:00+00:00"),
+        ("now", "2026-11-24T12:00:00+00:00"),
+    ],
+)
 def test_time_specs(spec: str, expected: str) -> None:
     now = datetime.fromisoformat("2026-11-24T12:00:00+00:00")
     assert timespec.resolve(spec, now).isoformat() == expected

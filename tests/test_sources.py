@@ -15,15 +15,24 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, FRAMINGS, SAMPLES, analyze_json, classify_rows, run
 
-FRAMED = ["framings/journal-short.log", "framings/journal-short-iso.log",
-          "framings/docker-ts.log", "framings/compose.log", "framings/docker-json.log.gz",
-          "framings/journal.json.zst"]
+FRAMED = [
+    "framings/journal-short.log",
+    "framings/journal-short-iso.log",
+    "framings/docker-ts.log",
+    "framings/compose.log",
+    "framings/docker-json.log.gz",
+    "framings/journal.json.zst",
+]
 
 
 def _shape(rows: list[dict[str, Any]]) -> tuple[int, set[str], Counter[str], int]:
     records = [r for r in rows if not r.get("unparsed")]
-    return (len(records), {r["account"] for r in records if r["account"]},
-            Counter(r["msg"] for r in records), len(rows) - len(records))
+    return (
+        len(records),
+        {r["account"] for r in records if r["account"]},
+        Counter(r["msg"] for r in records),
+        len(rows) - len(records),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +56,9 @@ def test_analyze_reports_the_same_input_for_every_framing(name: str) -> None:
     for key in ("records", "unparsed", "levels", "first", "last"):
         assert framed["input"][key] == raw["input"][key], key
     assert [a["account"] for a in framed["accounts"]] == [a["account"] for a in raw["accounts"]]
-    assert [(f["pattern"], f["count"]) for f in framed["findings"]] == \
-        [(f["pattern"], f["count"]) for f in raw["findings"]]
+    assert [(f["pattern"], f["count"]) for f in framed["findings"]] == [
+        (f["pattern"], f["count"]) for f in raw["findings"]
+    ]
 
 
 def test_docker_json_file_really_splits_a_long_line_and_eelogs_joins_it() -> None:
@@ -56,8 +66,9 @@ def test_docker_json_file_really_splits_a_long_line_and_eelogs_joins_it() -> Non
         pieces = [json.loads(line)["log"] for line in handle]
     assert any(not piece.endswith("\n") for piece in pieces), "fixture lost its partial lines"
     assert max(len(p) for p in pieces) == 16384
-    long_lines = [line for line in (SAMPLES / "emailengine.log").read_text().splitlines()
-                  if len(line) > 16384]
+    long_lines = [
+        line for line in (SAMPLES / "emailengine.log").read_text().splitlines() if len(line) > 16384
+    ]
     assert long_lines
     rows = classify_rows(str(FRAMINGS / "docker-json.log.gz"))
     assert any(r["pattern"] == "tls-hostname-mismatch" for r in rows)
@@ -72,8 +83,10 @@ def test_stdin_is_read_like_a_file(sample_log: Path) -> None:
 
 def test_compressed_stdin_is_detected_by_its_magic_bytes() -> None:
     data = (FRAMINGS / "journal.json.zst").read_bytes()
-    assert analyze_json("-", stdin=data)["input"]["records"] == \
-        analyze_json(str(SAMPLES / "emailengine.log"))["input"]["records"]
+    assert (
+        analyze_json("-", stdin=data)["input"]["records"]
+        == analyze_json(str(SAMPLES / "emailengine.log"))["input"]["records"]
+    )
 
 
 def test_folders_and_globs_expand_in_a_stable_order(tmp_path: Path) -> None:
@@ -129,7 +142,7 @@ def test_bad_lines_are_counted_and_never_fatal(tmp_path: Path, sample_log: Path)
     good = sample_log.read_text().splitlines()[:50]
     bad = [
         b"==========================================================",
-        b"Failed to establish connection to Redis using \"redis://127.0.0.1:6379/8\"",
+        b'Failed to establish connection to Redis using "redis://127.0.0.1:6379/8"',
         b"TypeError: Cannot read properties of undefined (reading 'path')",
         b"    at Mailbox.onExists (/emailengine/lib/email-client/imap/mailbox.js:902:41)",
         b'{"level":50,"time":1795420800000,"msg":"Failed to conn',
@@ -151,8 +164,12 @@ def test_bad_lines_are_counted_and_never_fatal(tmp_path: Path, sample_log: Path)
     assert report["input"]["records"] == len(good)
     assert report["input"]["unparsed"] == len(bad)
     reasons = {s["reason"] for s in report["input"]["unparsed_samples"]}
-    assert {"not JSON", "invalid or truncated JSON", "JSON that is not an object",
-            "empty line"} <= reasons
+    assert {
+        "not JSON",
+        "invalid or truncated JSON",
+        "JSON that is not an object",
+        "empty line",
+    } <= reasons
     first_bad = report["input"]["unparsed_samples"][0]
     assert first_bad["line"] == 2 and first_bad["source"].endswith("mixed.log")
 
@@ -165,34 +182,52 @@ def _journal_available() -> bool:
 def journal_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real journal file holding the sample log, built by systemd-journal-remote."""
     if not _journal_available():
-        pytest.skip("needs journalctl and systemd-journal-remote (Debian: "
-                    "apt-get install systemd-journal-remote)")
+        pytest.skip(
+            "needs journalctl and systemd-journal-remote (Debian: "
+            "apt-get install systemd-journal-remote)"
+        )
     folder = tmp_path_factory.mktemp("journal")
     entries = []
     for n, line in enumerate((SAMPLES / "emailengine.log").read_text().splitlines()):
         time_us = json.loads(line)["time"] * 1000
-        entries.append(f"__REALTIME_TIMESTAMP={time_us}\n__MONOTONIC_TIMESTAMP={n + 1}\n"
-                       "_BOOT_ID=9f1e0c3b2a4d4e5f8a7b6c5d4e3f2a1b\n"
-                       "_SYSTEMD_UNIT=emailengine.service\nSYSLOG_IDENTIFIER=emailengine\n"
-                       f"_PID=2114\n_HOSTNAME=ee-prod-01\nPRIORITY=6\nMESSAGE={line}\n")
+        entries.append(
+            f"__REALTIME_TIMESTAMP={time_us}\n__MONOTONIC_TIMESTAMP={n + 1}\n"
+            "_BOOT_ID=9f1e0c3b2a4d4e5f8a7b6c5d4e3f2a1b\n"
+            "_SYSTEMD_UNIT=emailengine.service\nSYSLOG_IDENTIFIER=emailengine\n"
+            f"_PID=2114\n_HOSTNAME=ee-prod-01\nPRIORITY=6\nMESSAGE={line}\n"
+        )
     export = folder / "sample.export"
     export.write_text("\n".join(entries) + "\n")
     journal = folder / "sample.journal"
-    subprocess.run(["/lib/systemd/systemd-journal-remote", f"--output={journal}", str(export)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["/lib/systemd/systemd-journal-remote", f"--output={journal}", str(export)],
+        check=True,
+        capture_output=True,
+    )
     return journal
 
 
 @pytest.mark.parametrize("output", ["json", "cat", "short", "short-iso"])
-def test_real_journalctl_output_of_a_real_journal(journal_file: Path, output: str,
-                                                  reference: Any) -> None:
-    dump = subprocess.run(["journalctl", f"--file={journal_file}", "-u", "emailengine",
-                           "-o", output, "--all", "--no-pager"],
-                          check=True, capture_output=True).stdout
+def test_real_journalctl_output_of_a_real_journal(
+    journal_file: Path, output: str, reference: Any
+) -> None:
+    dump = subprocess.run(
+        [
+            "journalctl",
+            f"--file={journal_file}",
+            "-u",
+            "emailengine",
+            "-o",
+            output,
+            "--all",
+            "--no-pager",
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     rows = classify_rows("-", stdin=dump)
     records, accounts, messages, unparsed = _shape(rows)
-    assert (records, accounts, messages, unparsed) == (reference[0], reference[1],
-                                                       reference[2], 0)
+    assert (records, accounts, messages, unparsed) == (reference[0], reference[1], reference[2], 0)
 
 
 def _fake_program(folder: Path, name: str, script: str) -> dict[str, str]:
@@ -204,28 +239,48 @@ def _fake_program(folder: Path, name: str, script: str) -> dict[str, str]:
 
 def test_journal_json_without_all_says_what_was_lost(journal_file: Path) -> None:
     """journalctl -o json nulls fields over 4096 bytes unless --all: counted, with the fix."""
-    dump = subprocess.run(["journalctl", f"--file={journal_file}", "-o", "json", "--no-pager"],
-                          check=True, capture_output=True).stdout
+    dump = subprocess.run(
+        ["journalctl", f"--file={journal_file}", "-o", "json", "--no-pager"],
+        check=True,
+        capture_output=True,
+    ).stdout
     report = analyze_json("-", stdin=dump)
-    long_lines = sum(len(line) > 4096 for line in
-                     (SAMPLES / "emailengine.log").read_text().splitlines())
+    long_lines = sum(
+        len(line) > 4096 for line in (SAMPLES / "emailengine.log").read_text().splitlines()
+    )
     assert report["input"]["unparsed"] == long_lines > 0
     assert {s["reason"] for s in report["input"]["unparsed_samples"]} == {
-        "journalctl left out a message over 4096 bytes: run journalctl with --all"}
+        "journalctl left out a message over 4096 bytes: run journalctl with --all"
+    }
 
 
-def test_journal_option_spawns_journalctl_with_the_window(journal_file: Path, tmp_path: Path,
-                                                          reference: Any) -> None:
+def test_journal_option_spawns_journalctl_with_the_window(
+    journal_file: Path, tmp_path: Path, reference: Any
+) -> None:
     real = shutil.which("journalctl")
     args_file = tmp_path / "args"
-    env = _fake_program(tmp_path, "journalctl",
-                        f'echo "$@" > {args_file}\nexec {real} --file={journal_file} "$@"\n')
+    env = _fake_program(
+        tmp_path, "journalctl", f'echo "$@" > {args_file}\nexec {real} --file={journal_file} "$@"\n'
+    )
     report = analyze_json("--journal", "emailengine", env=env)
     assert report["input"]["records"] == reference[0]
-    assert args_file.read_text().split()[:6] == ["-u", "emailengine", "-o", "json", "--all",
-                                                 "--no-pager"]
-    analyze_json("--journal", "emailengine", "--since", "2026-11-23T10:00:00Z",
-                 "--until", "2026-11-23T12:00:00Z", env=env)
+    assert args_file.read_text().split()[:6] == [
+        "-u",
+        "emailengine",
+        "-o",
+        "json",
+        "--all",
+        "--no-pager",
+    ]
+    analyze_json(
+        "--journal",
+        "emailengine",
+        "--since",
+        "2026-11-23T10:00:00Z",
+        "--until",
+        "2026-11-23T12:00:00Z",
+        env=env,
+    )
     assert "--since @1795428000 --until @1795435200" in args_file.read_text()
 
 
@@ -238,16 +293,21 @@ def test_missing_journalctl_is_a_clean_error(tmp_path: Path) -> None:
 
 def test_docker_option_reads_recorded_docker_logs(tmp_path: Path, reference: Any) -> None:
     recorded = FRAMINGS / "docker-ts.log"
-    env = _fake_program(tmp_path, "docker", f'[ "$1 $2" = "logs --timestamps" ] || exit 9\n'
-                        f"cat {recorded}\n")
+    env = _fake_program(
+        tmp_path, "docker", f'[ "$1 $2" = "logs --timestamps" ] || exit 9\ncat {recorded}\n'
+    )
     report = analyze_json("--docker", "emailengine-emailengine-1", env=env)
     assert report["input"]["records"] == reference[0]
     assert report["input"]["sources"] == ["docker:emailengine-emailengine-1"]
 
 
 def test_failing_docker_is_an_error_not_a_partial_report(tmp_path: Path) -> None:
-    env = _fake_program(tmp_path, "docker", f"head -n 20 {FRAMINGS / 'docker-ts.log'}\n"
-                        "echo 'Error response from daemon: No such container: ee' >&2\nexit 1\n")
+    env = _fake_program(
+        tmp_path,
+        "docker",
+        f"head -n 20 {FRAMINGS / 'docker-ts.log'}\n"
+        "echo 'Error response from daemon: No such container: ee' >&2\nexit 1\n",
+    )
     result = run(["analyze", "--docker", "ee"], env=env)
     assert result.returncode == 2
     assert "`docker logs --timestamps ee` exited with status 1" in result.stderr
