@@ -411,11 +411,11 @@ def _incidents(
     )
     by_id = {p.id: p for p in catalog.patterns}
     out = []
-    for row in grouped.sort("start").to_dicts():
+    for row in grouped.sort("start", "pattern").to_dicts():
         pattern = by_id[row["pattern"]]
         accounts_hit, providers_hit = list(row["accounts"]), list(row["providers"])
-        if len(accounts_hit) == 1 and pattern.scope == "account":
-            continue  # one account's trouble is in its account row, not an incident
+        if len(accounts_hit) == 1:
+            continue  # one account's trouble is its finding and account row, not an incident
         out.append(_incident_row(pattern, row, accounts_hit, providers_hit))
     return out
 

@@ -92,6 +92,16 @@ class Collector:
         self.unmatched = TemplateMiner()
         self._clock = 0
 
+    def note_filtered(self, record: Record) -> None:
+        """A record outside the window or accounts: still the place the version is logged."""
+        self.filtered += 1
+        self._version(record)
+
+    def _version(self, record: Record) -> None:
+        version = record.data.get("version") if record.msg in _VERSION_MSGS else None
+        if isinstance(version, str) and version not in self.versions:
+            self.versions.append(version)
+
     def add_unparsed(self, entry: Unparsed) -> None:
         self.unparsed += 1
         self._source(entry.source)
@@ -114,9 +124,7 @@ class Collector:
         if record.time_ms is not None:
             self.first = t if self.first is None else min(self.first, t)
             self.last = t if self.last is None else max(self.last, t)
-        version = record.data.get("version") if record.msg in _VERSION_MSGS else None
-        if isinstance(version, str) and version not in self.versions:
-            self.versions.append(version)
+        self._version(record)
         signal = SIGNALS.get(record.msg)
         if signal:
             self.signals[signal] = t

@@ -106,7 +106,8 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         write_atomic(target, text)
         click.echo(f"eelogs: wrote {target}", err=True)
     else:
-        click.echo(text, nl=False)
+        # click strips ANSI codes on pipes unless told; --color means colour regardless
+        click.echo(text, nl=False, color=bool(color))
     click.echo(summary_line(report), err=True)
     return 1 if opts["fail_on"] and _reaches(report, opts["fail_on"]) else 0
 

@@ -34,6 +34,13 @@ def md_cell(text: Any) -> str:
     return re.sub(r"\s*\n\s*", " ", value).strip()
 
 
+def md_prose(text: Any) -> str:
+    """Our own docs text: Markdown kept (backticks are code), HTML and newlines neutralised."""
+    value = "" if text is None else str(text)
+    value = value.replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"\s*\n\s*", " ", value).strip()
+
+
 def md_code(text: Any) -> str:
     """A fenced block that the text cannot close: the fence is longer than any run inside."""
     value = "" if text is None else str(text)
@@ -63,6 +70,7 @@ FILTERS = {
     "paint": paint,
     "md_cell": md_cell,
     "md_code": md_code,
+    "md_prose": md_prose,
     "short_time": short_time,
     "provider_name": provider_name,
     "listing": listing,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -67,19 +68,26 @@ def analyze(inputs: Iterable[Input], analysis: Analysis) -> dict[str, Any]:
         elif window.admits(entry):
             collector.add(entry, classifier.classify(entry))
         else:
-            collector.filtered += 1
+            collector.note_filtered(entry)
     report = build_report(collector, analysis.catalog, analysis.scope)
     report["input"]["regex_timeouts"] = dict(classifier.regex_timeouts)
     if analysis.baseline is not None:
         apply_baseline(report, analysis.baseline, analysis.baseline_name)
     report["eelogs"] = {
         "version": __version__,
-        "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated": _generated(),
         "window": {"since": iso(window.since_ms), "until": iso(window.until_ms)},
         "accounts": sorted(window.accounts),
         "providers": sorted(analysis.scope.providers),
     }
     return report
+
+
+def _generated() -> str:
+    """When the report was made; SOURCE_DATE_EPOCH pins it for reproducible reports."""
+    pinned = os.environ.get("SOURCE_DATE_EPOCH", "")
+    moment = datetime.fromtimestamp(int(pinned), tz=UTC) if pinned.isdigit() else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def classify_stream(

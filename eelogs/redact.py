@@ -37,6 +37,8 @@ _JSON_CONTEXT = (
     ),
     (re.compile(r'("token"\s*:\s*)"[^"]{8,}"'), rf'\1"{MASK}"'),
     (re.compile(r'("(?:_original|rawPacket)"\s*:\s*)(\{.*?\}|"[^"]*")'), rf'\1"{MASK}"'),
+    # joi validation errors carry the submitted value (passwords, secrets) in details
+    (re.compile(r'("context"\s*:\s*\{[^{}]*?"value"\s*:\s*)"(?:[^"\\]|\\.)*"'), rf'\1"{MASK}"'),
 )
 _TEXT: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (re.compile(r"ya29\.[\w.-]+"), f"ya29.{MASK}"),
@@ -111,13 +113,16 @@ class Pseudonyms:
     def __init__(self, accounts: Iterable[str]) -> None:
         ordered = sorted({a for a in accounts if a}, key=len, reverse=True)
         self._accounts = {a: f"account-{_digest(a)}" for a in ordered}
-        self._pattern = re.compile("|".join(re.escape(a) for a in ordered)) if ordered else None
+        alternatives = "|".join(re.escape(a) for a in ordered)
+        # whole ids only: `billing` must not eat the start of `billing@example.org`
+        self._pattern = (
+            re.compile(rf"(?<![\w.@+-])(?:{alternatives})(?![\w@+-]|\.\w)") if ordered else None
+        )
 
     def __call__(self, text: str) -> str:
-        text = _EMAIL.sub(lambda m: f"user-{_digest(m.group(0))}@{m.group(1)}", text)
-        if self._pattern is not None:
+        if self._pattern is not None:  # account ids first: many of them are addresses
             text = self._pattern.sub(lambda m: self._accounts[m.group(0)], text)
-        return text
+        return _EMAIL.sub(lambda m: f"user-{_digest(m.group(0))}@{m.group(1)}", text)
 
 
 def _digest(value: str) -> str:

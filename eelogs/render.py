@@ -52,10 +52,65 @@ def render(
     if fmt is Format.JSON:
         return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
     env = _environment(templates)
-    template = env.get_template(f"report.{fmt.value}.j2")
-    return template.render(
-        report=report, docs=_docs(report, catalog), color=color, severities=SEVERITIES
-    )
+    try:
+        template = env.get_template(f"report.{fmt.value}.j2")
+    except jinja2.TemplateError as exc:
+        raise OutputError(
+            f"cannot load the {fmt.value} report template: {exc}",
+            "templates are named report.<format>.j2 (see reports/)",
+        ) from exc
+    context: dict[str, Any] = {
+        "report": report,
+        "docs": _docs(report, catalog),
+        "color": color,
+        "severities": SEVERITIES,
+        "tickets": _tickets(report),
+        "catalog_size": len(catalog.patterns),
+    }
+    if fmt is Format.HTML:
+        context.update(_charts(report))
+    try:
+        return template.render(**context)
+    except jinja2.TemplateError as exc:
+        where = getattr(exc, "filename", None) or template.filename
+        raise OutputError(
+            f"report template {where} failed: {exc}",
+            "fix the template, or drop --templates to use the shipped ones",
+        ) from exc
+
+
+def _charts(report: dict[str, Any]) -> dict[str, Any]:
+    from eelogs import charts
+
+    span = charts.buckets(report["input"]["first"], report["input"]["last"])
+    per_pattern = charts.series(report["timeline"], span)
+    return {
+        "sparks": {p: charts.sparkline(v) for p, v in per_pattern.items()},
+        "timeline_svg": charts.stacked(per_pattern, span),
+    }
+
+
+def _tickets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The "information to provide" block of a support ticket, per selected account."""
+    chosen = set(report.get("eelogs", {}).get("accounts") or [])
+    out = []
+    for account in report["accounts"]:
+        if account["account"] not in chosen:
+            continue
+        errors = [
+            {
+                "pattern": f["pattern"],
+                "title": f["title"],
+                "last_error": f["last_error"],
+                "count": f["count"],
+            }
+            for f in report["findings"]
+            if account["account"] in f["accounts"]
+        ]
+        out.append(
+            {**account, "versions": report["input"]["emailengine_versions"], "errors": errors}
+        )
+    return out
 
 
 def _environment(templates: Path | None) -> jinja2.Environment:

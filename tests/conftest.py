@@ -70,3 +70,9 @@ def classify_rows(*args: str, stdin: bytes | str | None = None) -> list[dict[str
 @pytest.fixture(scope="session")
 def sample_log() -> Path:
     return SAMPLES / "emailengine.log"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite tests/golden/ from the current output"
+    )
