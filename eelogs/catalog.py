@@ -244,7 +244,8 @@ class _Builder:
         where = f"{kind}[{index}]"
         if not isinstance(block, dict) or not block:
             raise self.fail(where, "empty block", 'write "path|modifier" = value lines')
-        return Block(tuple(self._condition(where, k, v) for k, v in block.items()))
+        conditions = [self._condition(where, k, v) for k, v in block.items()]
+        return Block(tuple(sorted(conditions, key=_cost)))
 
     def _condition(self, where: str, key: str, value: Any) -> Condition:
         if isinstance(value, dict):
@@ -357,6 +358,23 @@ class _Builder:
                 "add at least one line the pattern must match",
             )
         return tuple(out)
+
+
+_MODIFIER_COST = {
+    "exists": 0,
+    "eq": 1,
+    "gte": 1,
+    "lt": 1,
+    "startswith": 2,
+    "endswith": 2,
+    "contains": 3,
+    "re": 4,
+}
+
+
+def _cost(cond: Condition) -> int:
+    """Evaluation order inside a block: all conditions must hold, so cheap ones go first."""
+    return _MODIFIER_COST[cond.modifier] + (5 if cond.path == "error_text" else 0)
 
 
 def _unknown(builder: _Builder, table: dict[str, Any], known: set[str], prefix: str) -> None:

@@ -147,7 +147,7 @@ class Collector:
         track.records += 1
         track.first = t if track.first is None else min(track.first, t)
         track.last = t if track.last is None else max(track.last, t)
-        if sum(track.scores.values()) < 40:  # enough evidence: stop looking
+        if not track.scores or max(track.scores.values()) < 12:  # enough evidence: stop
             for provider, weight in provider_signals(record):
                 track.scores[provider] += weight
         method = auth_method(record)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -30,8 +29,7 @@ JOURNAL_TOO_LONG = "journal-json-null"  # journalctl -o json printed MESSAGE as 
 _PRETTY_MAX_CHARS = 8 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Payload:
+class Payload(NamedTuple):
     """One candidate record: its text, the decoded object when the framing had to decode it,
     where it starts, and what the wrapper said about time and account."""
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eelogs.catalog import REGEX_TIMEOUT, Block, Catalog, Condition, Pattern
+from eelogs.dispatch import Dispatch
 from eelogs.parse import Record
 
 # Where EmailEngine puts the words of a failure (research doc 9): searched by `error_text`.
@@ -43,34 +44,16 @@ class Match:
 
 
 class Classifier:
-    """Classify records against a catalog. Holds an index by `msg` so that healthy chatter,
-    whose `msg` no pattern names, costs one dict lookup."""
+    """Classify records against a catalog; `Dispatch` narrows each record to the few
+    patterns that could fit, so healthy chatter costs a handful of dict lookups."""
 
     def __init__(self, catalog: Catalog) -> None:
         ordered = sorted(
             (p for p in catalog.patterns if p.match), key=lambda p: (-p.priority, p.id)
         )
         self.catalog = catalog
-        self._rank = {p.id: n for n, p in enumerate(ordered)}
-        by_msg: dict[str, list[Pattern]] = {}
-        generic: list[Pattern] = []
-        for pattern in ordered:
-            guards = [block.msg_values for block in pattern.match]
-            if any(g is None for g in guards):
-                generic.append(pattern)
-            for guard in guards:
-                for msg in guard or ():
-                    by_msg.setdefault(msg, []).append(pattern)
-        self._generic = tuple(generic)
-        # Most lines carry no `err`; generic patterns whose every unindexed block needs one
-        # are skipped for them.
-        self._generic_no_err = tuple(p for p in generic if not _needs_err(p))
-        self._by_msg = {msg: self._merge(found) for msg, found in by_msg.items()}
+        self._dispatch = Dispatch(ordered)
         self.regex_timeouts: Counter[str] = Counter()
-
-    def _merge(self, found: list[Pattern]) -> tuple[Pattern, ...]:
-        merged = {p.id: p for p in (*found, *self._generic)}
-        return tuple(sorted(merged.values(), key=lambda p: self._rank[p.id]))
 
     def classify(self, record: Record) -> Match | None:
         """The single best pattern for this record, or None."""
@@ -89,11 +72,8 @@ class Classifier:
                 out.append(Match(pattern, fields))
         return out
 
-    def _candidates(self, record: Record) -> tuple[Pattern, ...]:
-        found = self._by_msg.get(record.msg)
-        if found is not None:
-            return found
-        return self._generic if record.err is not None else self._generic_no_err
+    def _candidates(self, record: Record) -> list[Pattern]:
+        return self._dispatch.candidates(record)
 
     def try_pattern(self, pattern: Pattern, record: Record) -> dict[str, Any] | None:
         """The extracted fields if `pattern` matches `record`, else None."""
@@ -237,18 +217,6 @@ def error_text(record: Record) -> str:
         if isinstance(value, str) and value and value not in seen:
             seen.append(value)
     return "\n".join(seen)
-
-
-def _needs_err(pattern: Pattern) -> bool:
-    """True when every block without a `msg` guard tests some `err.*` field."""
-    return all(
-        any(
-            c.path.startswith("err.") and not (c.modifier == "exists" and c.values[0] is False)
-            for c in block.conditions
-        )
-        for block in pattern.match
-        if block.msg_values is None
-    )
 
 
 def _first(values: list[Any]) -> Any:
