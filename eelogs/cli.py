@@ -200,8 +200,8 @@ def main() -> None:
         cli(standalone_mode=False)
     except EelogsError as exc:
         _fail(exc.message, exc.hint)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort:  # click's form of Ctrl-C
+        click.echo("Interrupted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

@@ -7,6 +7,7 @@ joined back), and pretty-printed multi-line JSON records.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -78,9 +79,19 @@ class _Deframer:
             yield self._payload("".join(self.docker_parts), self.docker_start, "docker-json")
         if self.journal_parts:
             yield self._payload("".join(self.journal_parts), self.journal_start, "journal-json")
-        for n, text in self.pretty:
-            yield self._payload(text, n, "raw")
-        self.pretty = []
+        while self.pretty:  # an object never closed: give its lines back one by one
+            pending = self._give_back()
+            yield self._payload(pending[0][1], pending[0][0], "raw")
+            for n, text in pending[1:]:
+                if self.pretty:
+                    self.pretty.append((n, text))
+                else:
+                    yield from self.feed(n, text)
+
+    def _give_back(self) -> list[tuple[int, str]]:
+        lines, self.pretty = self.pretty, []
+        self.pretty_depth = self.pretty_chars = 0
+        return lines
 
     def _payload(
         self,
@@ -111,9 +122,8 @@ class _Deframer:
         if text.strip() == "{":
             self._start_pretty(n, text)
             return
-        try:
-            obj = orjson.loads(text)
-        except orjson.JSONDecodeError:
+        obj = loads(text)
+        if obj is None:
             yield self._payload(text, n, framing, time_hint=time_hint)
             return
         if not isinstance(obj, dict):
@@ -171,23 +181,34 @@ class _Deframer:
         self.pretty_chars += len(line)
         self.pretty_depth += _brace_delta(line)
         if self.pretty_depth <= 0:
-            start = self.pretty[0][0]
             text = "\n".join(t for _, t in self.pretty)
-            self.pretty = []
-            try:
-                obj = orjson.loads(text)
-            except orjson.JSONDecodeError:
-                obj = None
+            obj = loads(text)
             if isinstance(obj, dict):
+                start = self._give_back()[0][0]
                 yield self._payload(text, start, "pretty", obj)
-            else:
-                yield self._payload(text.splitlines()[0], start, "raw")
+                return
+        elif len(self.pretty) <= _PRETTY_MAX_LINES and self.pretty_chars <= _PRETTY_MAX_CHARS:
             return
-        if len(self.pretty) > _PRETTY_MAX_LINES or self.pretty_chars > _PRETTY_MAX_CHARS:
-            first, *rest = self.pretty
-            self.pretty = []
-            yield self._payload(first[1], first[0], "raw")
-            pending.extendleft(reversed(rest))
+        # not a pretty-printed record after all: the first line is garbage, the rest is
+        # read again as ordinary lines, so nothing good is lost
+        first, *rest = self._give_back()
+        yield self._payload(first[1], first[0], "raw")
+        pending.extendleft(reversed(rest))
+
+
+def loads(text: str) -> Any:
+    """orjson, with the standard library as a fallback for valid JSON orjson refuses
+    (integers beyond 64 bits). None when the text is not JSON at all."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    if len(text) > _PRETTY_MAX_CHARS or not text.rstrip().endswith(("}", "]")):
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _strip_prefix(line: str) -> tuple[str, int | None, str]:

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-import orjson
-
-from eelogs.framing import JOURNAL_TOO_LONG, Payload
+from eelogs.framing import JOURNAL_TOO_LONG, Payload, loads
 
 LEVEL_NAMES = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
 _LEVEL_NUMBERS = {name: number for number, name in LEVEL_NAMES.items()}
@@ -88,9 +86,8 @@ def parse_payload(payload: Payload) -> Record | Unparsed:
             return Unparsed(payload.source, payload.line, "empty line", "")
         if not text.lstrip().startswith(("{", "[")):
             return Unparsed(payload.source, payload.line, "not JSON", text[:300])
-        try:
-            obj = orjson.loads(text)
-        except orjson.JSONDecodeError:
+        obj = loads(text)
+        if obj is None:
             return Unparsed(payload.source, payload.line, "invalid or truncated JSON", text[:300])
         if not isinstance(obj, dict):
             return Unparsed(payload.source, payload.line, "JSON that is not an object", text[:300])
