@@ -108,9 +108,27 @@ JSONISH = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
     max_leaves=8,
 )
+FIELDS = (
+    "level",
+    "time",
+    "t",
+    "msg",
+    "err",
+    "account",
+    "component",
+    "tid",
+    "cid",
+    "sub",
+    "code",
+    "url",
+    "host",
+    "user",
+    "status",
+    "response",
+)
 WEIRD = st.fixed_dictionaries(
     {},
-    optional=dict.fromkeys(("level", "time", "t", "msg", "err", "account", "component", "tid", "cid", "sub", "code", "url", "host", "user", "status", "response"), JSONISH),
+    optional=dict.fromkeys(FIELDS, JSONISH),
 )
 
 
