@@ -10,16 +10,13 @@ import orjson
 from eelogs.errors import EelogsError
 
 
-def load_baseline(path: Path) -> dict[str, Any]:
-    """The previous JSON report. A missing file is an error: a nightly job must not silently
-    report everything as new."""
+def load_baseline(path: Path) -> dict[str, Any] | None:
+    """The previous JSON report, or None on the first run (the caller warns: everything
+    found is new). A file that is not an eelogs report is an error."""
     try:
         data = orjson.loads(path.read_bytes())
-    except FileNotFoundError as exc:
-        raise EelogsError(
-            f"baseline {path} does not exist",
-            "write one first with `eelogs analyze --format json -o FILE`",
-        ) from exc
+    except FileNotFoundError:
+        return None
     except (OSError, orjson.JSONDecodeError) as exc:
         raise EelogsError(
             f"baseline {path} is not an eelogs JSON report: {exc}",
@@ -38,18 +35,17 @@ def apply_baseline(report: dict[str, Any], previous: dict[str, Any], name: str) 
     before = {
         f["pattern"]: f
         for f in previous["findings"]
-        if isinstance(f, dict) and f.get("open", True) and f.get("status") != "resolved"
+        if isinstance(f, dict) and f.get("status") != "resolved" and f.get("open", True)
     }
     now = {f["pattern"] for f in report["findings"]}
     for finding in report["findings"]:
         old = before.get(finding["pattern"])
-        if old is None:
-            finding["status"] = "new"
-            finding["new_accounts"] = list(finding["open_accounts"])
+        if not finding["open"]:
+            finding["status"] = "resolved"  # it happened, and it is over
         else:
-            finding["status"] = "ongoing" if finding["open"] else "resolved"
-            known = set(old.get("open_accounts") or old.get("accounts") or [])
-            finding["new_accounts"] = [a for a in finding["open_accounts"] if a not in known]
+            finding["status"] = "ongoing" if old is not None else "new"
+        known = set(old.get("open_accounts") or old.get("accounts") or []) if old else set()
+        finding["new_accounts"] = [a for a in finding["open_accounts"] if a not in known]
     for pid, old in before.items():
         if pid not in now:
             report["findings"].append(

@@ -91,6 +91,19 @@ def _patterns_option(func: Any) -> Any:
     help="Mark findings and accounts new / ongoing / resolved against a JSON report.",
 )
 @click.option(
+    "--save-json",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Also write the JSON report here (the next run's --baseline).",
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Remember where this run stopped; the next run starts there (files, journald).",
+)
+@click.option(
     "--fail-on",
     type=_SEVERITY,
     metavar="SEVERITY",
@@ -139,6 +152,46 @@ def classify(
     from eelogs import commands
 
     commands.run_classify(list(inputs), since, until, pattern_dirs)
+
+
+@cli.command()
+@click.argument(
+    "path", required=False, type=click.Path(path_type=Path, dir_okay=False), metavar="[INPUT]"
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line (JSON Lines).",
+)
+@click.option("--from-start", is_flag=True, help="Read the file from its start, not its end.")
+@click.option(
+    "--summary-every",
+    type=float,
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Print a one-line summary this often.",
+)
+@_patterns_option
+def watch(
+    path: Path | None,
+    fmt: str,
+    from_start: bool,
+    summary_every: float,
+    pattern_dirs: tuple[Path, ...],
+) -> None:
+    """Follow a growing log file (or stdin) and print each new problem once.
+
+    \b
+    eelogs watch /var/log/emailengine.log
+    journalctl -u emailengine -f -o cat | eelogs watch
+    """
+    from eelogs import commands
+
+    commands.run_watch(path, fmt, from_start, summary_every, pattern_dirs)
 
 
 @cli.group()

@@ -29,7 +29,15 @@ from eelogs.render import (
     write_atomic,
 )
 from eelogs.selftest import check_catalog, findings_in
-from eelogs.sources import Input, docker_input, expand_inputs, is_terminal_stdin, journal_input
+from eelogs.sources import (
+    Input,
+    Progress,
+    docker_input,
+    expand_inputs,
+    is_terminal_stdin,
+    journal_input,
+)
+from eelogs.state import load_state, next_state, plan_inputs, save_state
 
 
 def _window(since: str | None, until: str | None, accounts: Sequence[str] = ()) -> Window:
@@ -75,11 +83,20 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     window = _window(opts["since"], opts["until"], opts["accounts"])
     catalog = load_catalog(list(opts["pattern_dirs"]))
     baseline = load_baseline(opts["baseline"]) if opts["baseline"] else None
+    if opts["baseline"] and baseline is None:
+        click.echo(
+            f"Warning: no baseline at {opts['baseline']} yet: every finding counts as new", err=True
+        )
+        baseline = {"findings": [], "accounts": []}
     fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(opts["output"])
     target = expand_output(opts["output"]) if opts["output"] else None
     if target is not None:
         check_writable(target)
     inputs = _inputs(specs, opts["journal"], opts["docker"], window)
+    state = load_state(opts["state_file"]) if opts["state_file"] else None
+    if state is not None:
+        inputs = plan_inputs(inputs, state)
+    progress: dict[str, Progress] = {}
     analysis = Analysis(
         catalog,
         window,
@@ -87,7 +104,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         baseline,
         str(opts["baseline"] or ""),
     )
-    report = analyze(inputs, analysis)
+    report = analyze(inputs, analysis, progress)
     if opts["no_redact"]:
         click.echo(
             "Warning: --no-redact: tokens, secrets and passwords may appear in this "
@@ -108,6 +125,11 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     else:
         # click strips ANSI codes on pipes unless told; --color means colour regardless
         click.echo(text, nl=False, color=bool(color))
+    if opts["save_json"]:
+        json_text = text if fmt is Format.JSON else render(report, catalog, Format.JSON)
+        write_atomic(expand_output(str(opts["save_json"])), json_text)
+    if state is not None:  # only now: a failed run must read the same records again
+        save_state(opts["state_file"], next_state(state, inputs, progress))
     click.echo(summary_line(report), err=True)
     return 1 if opts["fail_on"] and _reaches(report, opts["fail_on"]) else 0
 
@@ -210,3 +232,32 @@ def check_patterns(folders: list[Path], corpora: list[Path]) -> int:
         + (f", {len(corpora)} healthy corpus file(s) clean" if corpora else "")
     )
     return 0
+
+
+def run_watch(
+    path: Path | None,
+    fmt: str,
+    from_start: bool,
+    summary_every: float,
+    pattern_dirs: Sequence[Path],
+) -> None:
+    from eelogs.watch import Follower, Watcher, stdin_lines, stop_on_sigterm
+
+    catalog = load_catalog(list(pattern_dirs))
+    if path is not None and not path.is_file():
+        raise EelogsError(f"no such file: {path}", "watch follows one file, or stdin")
+    if path is None and is_terminal_stdin():
+        raise EelogsError(
+            "nothing to watch: no INPUT and stdin is a terminal",
+            "journalctl -u emailengine -f -o cat | eelogs watch",
+        )
+    watcher = Watcher(catalog, fmt == "json", summary_every, sys.stdout)
+    stop_on_sigterm()
+    try:
+        if path is None:
+            watcher.run(stdin_lines(watcher.tick), "<stdin>")
+        else:
+            watcher.run(Follower(path, from_start).lines(watcher.tick), str(path))
+    except KeyboardInterrupt:
+        pass
+    watcher.summary()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -44,11 +44,18 @@ class Payload(NamedTuple):
 
 
 def deframe(
-    lines: Iterable[str], source: str, account_hint: str | None = None
+    lines: Iterable[str],
+    source: str,
+    account_hint: str | None = None,
+    first_line: int = 1,
+    on_cursor: Callable[[str], None] | None = None,
 ) -> Iterator[Payload]:
-    """Yield one Payload per record in `lines` (the lines of one input, in order)."""
+    """Yield one Payload per record in `lines` (the lines of one input, in order).
+
+    `on_cursor` hears journald's `__CURSOR` of every entry read (for --state)."""
     state = _Deframer(source, account_hint)
-    for lineno, line in enumerate(lines, 1):
+    state.on_cursor = on_cursor
+    for lineno, line in enumerate(lines, first_line):
         yield from state.feed(lineno, line)
     yield from state.finish()
 
@@ -56,6 +63,7 @@ def deframe(
 class _Deframer:
     def __init__(self, source: str, account_hint: str | None) -> None:
         self.source = source
+        self.on_cursor: Callable[[str], None] | None = None
         self.account_hint = account_hint
         self.pretty: list[tuple[int, str]] = []
         self.pretty_depth = 0
@@ -136,6 +144,9 @@ class _Deframer:
             yield self._payload(text, n, framing, obj, time_hint)
 
     def _journal_entry(self, n: int, entry: dict[str, Any]) -> Iterator[Payload]:
+        cursor = entry.get("__CURSOR")
+        if self.on_cursor is not None and isinstance(cursor, str):
+            self.on_cursor(cursor)
         message = entry.get("MESSAGE")
         if isinstance(message, list):  # journald sends non-UTF-8 or binary text as bytes
             try:

@@ -18,7 +18,7 @@ from eelogs.framing import deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, Unparsed, iso, parse_payload
 from eelogs.providers import provider_signals
-from eelogs.sources import Input, read_lines
+from eelogs.sources import Input, Progress, read_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +39,21 @@ class Window:
         return not self.accounts or record.account in self.accounts
 
 
-def read_entries(inputs: Iterable[Input]) -> Iterator[Record | Unparsed]:
-    """Every record and every unparsed line of the inputs, in input order."""
+def read_entries(
+    inputs: Iterable[Input], progress: dict[str, Progress] | None = None
+) -> Iterator[Record | Unparsed]:
+    """Every record and every unparsed line of the inputs, in input order. `progress`
+    receives how far each input was read (for --state)."""
     for inp in inputs:
-        for payload in deframe(read_lines(inp), inp.name, inp.account_hint):
+        done = Progress()
+        if progress is not None:
+            progress[inp.name] = done
+
+        def note(cursor: str, done: Progress = done) -> None:
+            done.cursor = cursor
+
+        lines = read_lines(inp, done)
+        for payload in deframe(lines, inp.name, inp.account_hint, inp.start_line + 1, note):
             yield parse_payload(payload)
 
 
@@ -57,12 +68,14 @@ class Analysis:
     baseline_name: str = ""
 
 
-def analyze(inputs: Iterable[Input], analysis: Analysis) -> dict[str, Any]:
+def analyze(
+    inputs: Iterable[Input], analysis: Analysis, progress: dict[str, Progress] | None = None
+) -> dict[str, Any]:
     """Read, classify and aggregate: the report as plain rows (not yet redacted)."""
     classifier = Classifier(analysis.catalog)
     collector = Collector()
     window = analysis.window
-    for entry in read_entries(inputs):
+    for entry in read_entries(inputs, progress):
         if isinstance(entry, Unparsed):
             collector.add_unparsed(entry)
         elif window.admits(entry):

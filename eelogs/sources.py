@@ -35,6 +35,18 @@ class Input:
     argv: tuple[str, ...] = ()
     account_hint: str | None = None
     hint_on_failure: str | None = field(default=None, compare=False)
+    start_offset: int = 0  # bytes already read by an earlier run (--state)
+    start_line: int = 0
+    whole_lines_only: bool = False  # leave a line still being written for the next run
+
+
+@dataclass
+class Progress:
+    """How far an input has been read: byte offset and line count, or journald's cursor."""
+
+    offset: int = 0
+    line: int = 0
+    cursor: str | None = None
 
 
 def expand_inputs(specs: Sequence[str]) -> list[Input]:
@@ -102,17 +114,27 @@ def docker_input(container: str) -> Input:
     )
 
 
-def read_lines(inp: Input) -> Iterator[str]:
+def read_lines(inp: Input, progress: Progress | None = None) -> Iterator[str]:
     """Yield the decoded lines of one input, without line endings.
 
     Bytes that are not UTF-8 become U+FFFD rather than an error: a log line is data, and a
-    damaged one must be counted, not fatal.
+    damaged one must be counted, not fatal. `progress` is kept up to date for --state.
     """
+    progress = progress if progress is not None else Progress()
+    progress.offset, progress.line = inp.start_offset, inp.start_line
     if inp.argv:
-        yield from _command_lines(inp)
+        for line in _command_lines(inp):
+            progress.line += 1
+            yield line
         return
     with _open_binary(inp) as stream:
+        if inp.start_offset:
+            stream.seek(inp.start_offset)
         for raw in stream:
+            if inp.whole_lines_only and not raw.endswith(b"\n"):
+                break  # still being written: the next run reads it whole
+            progress.offset += len(raw)
+            progress.line += 1
             yield raw.decode("utf-8", "replace").rstrip("\r\n")
 
 
@@ -129,6 +151,16 @@ def _open_binary(inp: Input) -> IO[bytes]:
             f"cannot read {inp.path}: {exc.strerror}", "check the path and its permissions"
         ) from exc
     return _decompressed(handle, inp.name)
+
+
+def is_compressed(path: Path) -> bool:
+    """True for gzip or zstd files, by their first bytes."""
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+    except OSError:
+        return False
+    return magic.startswith(_GZIP_MAGIC) or magic == _ZSTD_MAGIC
 
 
 def _decompressed(stream: io.BufferedReader[Any], name: str) -> IO[bytes]:

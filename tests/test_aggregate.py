@@ -194,17 +194,29 @@ def test_baseline_marks_new_ongoing_resolved_over_two_runs(tmp_path: Path) -> No
     assert report["summary"]["new_since_baseline"] == 1
 
 
-def test_missing_baseline_is_an_error_not_everything_new(tmp_path: Path) -> None:
-    result = run(
-        [
-            "analyze",
-            str(REPO / "sample_logs/emailengine.log"),
-            "--baseline",
-            str(tmp_path / "nope.json"),
-        ]
-    )
-    assert result.returncode == 2
-    assert "Error: baseline" in result.stderr and "Hint:" in result.stderr
+def test_first_night_without_a_baseline_warns_and_counts_everything_new(tmp_path: Path) -> None:
+    latest = tmp_path / "latest.json"
+    args = [
+        "analyze",
+        str(REPO / "sample_logs/emailengine.log"),
+        "--format",
+        "json",
+        "--baseline",
+        str(latest),
+        "--save-json",
+        str(latest),
+    ]
+    first = run(args)
+    assert first.returncode == 0
+    assert f"Warning: no baseline at {latest} yet" in first.stderr
+    found = json.loads(first.stdout)["findings"]
+    assert all(f["status"] == ("new" if f["open"] else "resolved") for f in found)
+    second = json.loads(run(args).stdout)
+    assert all(f["status"] == ("ongoing" if f["open"] else "resolved") for f in second["findings"])
+    assert second["summary"]["new_since_baseline"] == 0
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    broken = run([*args[:4], "--baseline", str(tmp_path / "bad.json")])
+    assert broken.returncode == 2 and "is not an eelogs JSON report" in broken.stderr
 
 
 def test_json_report_has_the_interface_keys() -> None:

@@ -1,0 +1,212 @@
+"""`eelogs watch`: follow a log as it grows and say each new problem once.
+
+One line per new finding (account, pattern, severity, remedy) and per account state change
+into or out of trouble; a one-line summary every so often; JSON Lines with --format json.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+import orjson
+
+from eelogs.catalog import Catalog
+from eelogs.framing import deframe
+from eelogs.match import Classifier
+from eelogs.parse import Record, iso, parse_payload
+from eelogs.providers import provider_signals
+from eelogs.redact import redact_text
+from eelogs.states import ERROR_STATES, next_state
+
+POLL_SECONDS = 0.2
+_ALERT = frozenset({"authenticationError", "connectError", "unset"})
+
+
+class Follower:
+    """Lines of a growing file, surviving rotation (a new file under the name) and
+    truncation; `on_idle` is called while nothing new arrives."""
+
+    def __init__(self, path: Path, from_start: bool) -> None:
+        self.path = path
+        self.handle: IO[bytes] = open(path, "rb")  # noqa: SIM115 - held while following
+        if not from_start:
+            self.handle.seek(0, os.SEEK_END)
+
+    def lines(self, on_idle: Callable[[], None]) -> Iterator[str]:
+        partial = b""
+        while True:
+            chunk = self.handle.readline()
+            if chunk:
+                partial += chunk
+                if partial.endswith(b"\n"):
+                    yield partial.decode("utf-8", "replace").rstrip("\r\n")
+                    partial = b""
+                continue
+            if self._reopen_if_rotated():
+                continue
+            on_idle()
+            time.sleep(POLL_SECONDS)
+
+    def _reopen_if_rotated(self) -> bool:
+        try:
+            current = os.stat(self.path)
+        except FileNotFoundError:
+            return False  # between rotation steps: keep reading the old file
+        mine = os.fstat(self.handle.fileno())
+        if current.st_ino != mine.st_ino:
+            self.handle.close()
+            self.handle = open(self.path, "rb")  # noqa: SIM115
+            return True
+        if current.st_size < self.handle.tell():  # truncated in place
+            self.handle.seek(0)
+            return True
+        return False
+
+
+def stdin_lines(on_idle: Callable[[], None]) -> Iterator[str]:
+    """Lines of stdin (e.g. `journalctl -f -o cat`), with idle ticks while it is quiet."""
+    fd = sys.stdin.fileno()
+    buffer = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
+            on_idle()
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            if buffer:
+                yield buffer.decode("utf-8", "replace").rstrip("\r\n")
+            return
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        for raw in complete:
+            yield raw.decode("utf-8", "replace").rstrip("\r")
+
+
+class Watcher:
+    def __init__(self, catalog: Catalog, as_json: bool, summary_every: float, out: IO[str]) -> None:
+        self.classifier = Classifier(catalog)
+        self.as_json = as_json
+        self.summary_every = summary_every
+        self.out = out
+        self.seen: set[tuple[str, str]] = set()
+        self.states: dict[str, str] = {}
+        self.reported: dict[str, str] = {}
+        self.scores: dict[str, Counter[str]] = {}
+        self.records = 0
+        self.findings = 0
+        self.last_summary = time.monotonic()
+
+    def run(self, lines: Iterator[str], name: str) -> None:
+        for payload in deframe(lines, name):
+            entry = parse_payload(payload)
+            if isinstance(entry, Record):
+                self.observe(entry)
+            self.tick()
+
+    def observe(self, record: Record) -> None:
+        self.records += 1
+        account = record.account or ""
+        if account:
+            scores = self.scores.setdefault(account, Counter())
+            for provider, weight in provider_signals(record):
+                scores[provider] += weight
+            self._state(record, account)
+        found = self.classifier.classify(record)
+        if found is None or (account, found.pattern.id) in self.seen:
+            return
+        self.seen.add((account, found.pattern.id))
+        self.findings += 1
+        pattern = found.pattern
+        self.emit(
+            {
+                "type": "finding",
+                "time": record.time_iso,
+                "severity": pattern.severity,
+                "pattern": pattern.id,
+                "account": record.account,
+                "provider": self._provider(account),
+                "title": pattern.title,
+                "action": pattern.action,
+            },
+            f"{_clock(record.time_iso)}  {pattern.severity.upper():<8} {pattern.id}  "
+            f"{self._who(account)}: {pattern.action}",
+        )
+
+    def _state(self, record: Record, account: str) -> None:
+        after = next_state(record, self.states.get(account, "unknown"))
+        if after is None:
+            return
+        self.states[account] = after
+        # say it once per change of health: a retry loop moves through `connecting` again
+        # and again, and a plain `disconnected` is usually a reconnect a second later
+        before = self.reported.get(account, "connected")
+        if after == before or not (after in _ALERT or (before in _ALERT and after == "connected")):
+            return
+        self.reported[account] = after
+        self.emit(
+            {
+                "type": "state",
+                "time": record.time_iso,
+                "account": account,
+                "provider": self._provider(account),
+                "from": before,
+                "to": after,
+            },
+            f"{_clock(record.time_iso)}  STATE    {self._who(account)}: {before} → {after}",
+        )
+
+    def _provider(self, account: str) -> str | None:
+        scores = self.scores.get(account)
+        return scores.most_common(1)[0][0] if scores else None
+
+    def _who(self, account: str) -> str:
+        if not account:
+            return "EmailEngine"
+        provider = self._provider(account)
+        return f"{account} ({provider})" if provider else account
+
+    def tick(self) -> None:
+        if time.monotonic() - self.last_summary >= self.summary_every:
+            self.summary()
+
+    def summary(self) -> None:
+        self.last_summary = time.monotonic()
+        failing = sum(state in ERROR_STATES for state in self.states.values())
+        self.emit(
+            {
+                "type": "summary",
+                "records": self.records,
+                "findings": self.findings,
+                "failing_accounts": failing,
+            },
+            f"-- watch: {self.records} records, {self.findings} new findings, "
+            f"{failing} accounts failing",
+        )
+
+    def emit(self, row: dict[str, Any], text: str) -> None:
+        line = orjson.dumps(row).decode() if self.as_json else text
+        self.out.write(redact_text(line) + "\n")
+        self.out.flush()
+
+
+def _clock(time_iso: str | None) -> str:
+    return (time_iso or iso(int(time.time() * 1000)) or "")[11:19] + "Z"
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (systemd stop, docker stop) ends the watch like Ctrl-C does."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
