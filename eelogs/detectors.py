@@ -80,26 +80,15 @@ def _stuck(pid: str, accounts: list[dict[str, Any]], end_ms: int) -> list[Detect
 
 
 def _flapping(pid: str, collector: Collector, provider: dict[str, str]) -> list[Detection]:
-    hits: dict[str, list[int]] = {}
+    hits: dict[str, list[tuple[int, int]]] = {}
     for account, track in collector.accounts.items():
         times = list(track.clock.short_lived)
-        for i in range(len(times) - FLAP_MIN + 1):
-            if times[i + FLAP_MIN - 1] - times[i] <= FLAP_WINDOW_MS:
-                hits[account] = times
-                break
-    hits = {a: t for a, t in hits.items() if a in provider}
-    if not hits:
-        return []
-    return [
-        Detection(
-            pid,
-            tuple(sorted(hits)),
-            sum(len(t) for t in hits.values()),
-            min(t[0] for t in hits.values()),
-            max(t[-1] for t in hits.values()),
-            tuple(sorted({provider[a] for a in hits})),
-        )
-    ]
+        if account in provider and any(
+            times[i + FLAP_MIN - 1] - times[i] <= FLAP_WINDOW_MS
+            for i in range(len(times) - FLAP_MIN + 1)
+        ):
+            hits[account] = [(t, t) for t in times]
+    return _per_account(pid, hits, provider)
 
 
 def _recurring(
@@ -110,17 +99,28 @@ def _recurring(
         if episode.pattern in oauth and episode.account in provider:
             episodes.setdefault(episode.account, []).append((episode.start, episode.end))
     hits = {a: sorted(e) for a, e in episodes.items() if len(e) >= RECURRING_EPISODES}
+    note = f"{max(map(len, hits.values()))} separate episodes" if hits else None
+    return _per_account(pid, hits, provider, note)
+
+
+def _per_account(
+    pid: str,
+    hits: dict[str, list[tuple[int, int]]],
+    provider: dict[str, str],
+    note: str | None = None,
+) -> list[Detection]:
+    """One detection over the accounts hit; each hit is a (start, end) span."""
     if not hits:
         return []
     return [
         Detection(
             pid,
             tuple(sorted(hits)),
-            sum(len(e) for e in hits.values()),
-            min(e[0][0] for e in hits.values()),
-            max(e[-1][1] for e in hits.values()),
+            sum(len(spans) for spans in hits.values()),
+            min(spans[0][0] for spans in hits.values()),
+            max(spans[-1][1] for spans in hits.values()),
             tuple(sorted({provider[a] for a in hits})),
-            note=f"{max(len(e) for e in hits.values())} separate episodes",
+            note,
         )
     ]
 

@@ -17,7 +17,7 @@ import gzip
 import json
 import random
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,22 +64,15 @@ def corpus(lines: int, accounts: int, seed: int) -> Iterator[str]:
     rng = random.Random(seed)
     writer = Writer(rng, START_MS, HOST)
     pool: list[Account] = make_accounts(rng, accounts)
-    writer.startup("2.79.2")
-    written = 0
     problems = list(PROBLEMS)
-    hour = 0
-    while written < lines:
+
+    def hour(_n: int) -> None:
         for account in rng.sample(pool, min(len(pool), 200)):
-            healthy_round(writer, account, hour)
+            healthy_round(writer, account, _n)
         name, scenario = problems[rng.randrange(len(problems))]
         scenario(writer, name)
-        hour += 1
-        for line, _expect, _t in writer.out:
-            if written >= lines:
-                break
-            yield line
-            written += 1
-        writer.out.clear()
+
+    return _drain(writer, lines, hour)
 
 
 def healthy(lines: int, seed: int) -> Iterator[str]:
@@ -88,13 +81,22 @@ def healthy(lines: int, seed: int) -> Iterator[str]:
     rng = random.Random(seed)
     writer = Writer(rng, START_MS, HOST)
     pool = make_accounts(rng, 60)
-    writer.startup("2.79.2")
-    written, hour = 0, 0
-    while written < lines:
-        writer.t = max(writer.t, START_MS + hour * 3_600_000)
+
+    def hour(n: int) -> None:
+        writer.t = max(writer.t, START_MS + n * 3_600_000)
         for account in pool:
-            healthy_round(writer, account, hour)
-        hour += 1
+            healthy_round(writer, account, n)
+
+    return _drain(writer, lines, hour)
+
+
+def _drain(writer: Writer, lines: int, hour: Callable[[int], None]) -> Iterator[str]:
+    """Startup, then hour after hour of log, until `lines` lines were yielded."""
+    writer.startup("2.79.2")
+    written, n = 0, 0
+    while written < lines:
+        hour(n)
+        n += 1
         for line, _expect, _t in writer.out:
             if written >= lines:
                 break

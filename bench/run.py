@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""eelogs speed and memory, side by side with grep, a polars read and jq, on the same file.
+
+    python bench/run.py                 # 1M-line corpus, 3 rounds
+    python bench/run.py --big           # also the 10M-line corpus (3 GB; slow)
+    python bench/run.py --lines 200000 --rounds 1   # a quick look
+
+Corpora are built by sample_logs/generate.py under bench/corpus/ (git-ignored) and reused.
+Prints medians, peak RSS and the ratios issue 6 asks for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+POLARS_READ = (
+    "import io, sys, polars as pl;"
+    "df = pl.read_ndjson(sys.argv[1], schema={'level': pl.Int64, 'time': pl.Int64,"
+    " 'msg': pl.String, 'account': pl.String, 'component': pl.String});"
+    "print(df.group_by('account').len().height)"
+)
+
+
+def build(lines: int) -> Path:
+    path = CORPUS / f"{lines // 1000}k.log"
+    if not path.exists():
+        CORPUS.mkdir(parents=True, exist_ok=True)
+        print(f"building {path} ({lines:,} lines)…", file=sys.stderr)
+        subprocess.run([sys.executable, str(HERE.parent / "sample_logs/generate.py"),
+                        "--lines", str(lines), "--accounts", "5000", "-o", str(path)],
+                       check=True)
+    return path
+
+
+def measure(argv: list[str], stdin: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one run of a command."""
+    started = time.perf_counter()
+    with open(stdin, "rb") if stdin else open(os.devnull, "rb") as feed:
+        proc = subprocess.Popen(argv, stdin=feed, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"failed: {' '.join(argv)}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def commands(path: Path) -> dict[str, tuple[list[str], Path | None]]:
+    eelogs = shutil.which("eelogs") or "eelogs"
+    out: dict[str, tuple[list[str], Path | None]] = {
+        "grep -c": (["grep", "-c", "Failed", str(path)], None),
+        "polars read": ([sys.executable, "-c", POLARS_READ, str(path)], None),
+        "eelogs (file)": ([eelogs, "analyze", str(path), "--format", "json"], None),
+        "eelogs (stdin)": ([eelogs, "analyze", "--format", "json"], path),
+    }
+    zst = path.with_suffix(".log.zst")
+    if shutil.which("zstd"):
+        if not zst.exists():
+            subprocess.run(["zstd", "-q", "-3", str(path), "-o", str(zst)], check=True)
+        out["eelogs (.zst)"] = ([eelogs, "analyze", str(zst), "--format", "json"], None)
+    if shutil.which("jq"):
+        out["jq"] = (["jq", "-n", "reduce inputs as $r ({}; .[$r.account // \"-\"] += 1) "
+                      "| length", str(path)], None)
+    return out
+
+
+def run(lines: int, rounds: int) -> dict[str, tuple[float, float]]:
+    path = build(lines)
+    results = {}
+    for name, (argv, stdin) in commands(path).items():
+        times, peaks = [], []
+        for _ in range(1 if name == "jq" else rounds):
+            elapsed, peak = measure(argv, stdin)
+            times.append(elapsed)
+            peaks.append(peak)
+        results[name] = (statistics.median(times), max(peaks))
+        print(f"{lines:>10,}  {name:<16} {results[name][0]:8.2f} s  {results[name][1]:7.0f} MB",
+              flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--big", action="store_true", help="also run 10M lines")
+    args = parser.parse_args()
+    small = run(args.lines, args.rounds)
+    eelogs = small["eelogs (file)"][0]
+    print(f"\neelogs / polars read: {eelogs / small['polars read'][0]:.1f}  (goal ≤ 1.5)")
+    if "jq" in small:
+        print(f"jq / eelogs:          {small['jq'][0] / eelogs:.1f}  (goal ≥ 30)")
+    print(f"stdin / file:         {small['eelogs (stdin)'][0] / eelogs:.2f}")
+    if "eelogs (.zst)" in small:
+        print(f".zst / file:          {small['eelogs (.zst)'][0] / eelogs:.2f}  (goal ≤ 1.3)")
+    print(f"peak RSS:             {small['eelogs (file)'][1]:.0f} MB")
+    if args.big:
+        big = run(args.lines * 10, 1)
+        print(f"10x lines / 1x time:  {big['eelogs (file)'][0] / eelogs:.1f}  (goal ≤ 11)")
+        print(f"10x peak RSS:         {big['eelogs (file)'][1]:.0f} MB  (goal < 300)")
+
+
+if __name__ == "__main__":
+    main()
