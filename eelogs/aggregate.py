@@ -15,7 +15,7 @@ from eelogs.catalog import SEVERITIES, SIGNAL_KINDS, Catalog, Pattern
 from eelogs.collect import Collector
 from eelogs.detectors import Detection, detect, detection_times
 from eelogs.parse import iso
-from eelogs.providers import PROVIDERS
+from eelogs.providers import PROVIDER_NAMES, PROVIDERS
 from eelogs.states import ERROR_STATES
 
 INCIDENT_GAP_MS = 15 * 60_000
@@ -423,8 +423,6 @@ def _incidents(
 def _incident_row(
     pattern: Pattern, row: dict[str, Any], accounts: list[str], providers: list[str]
 ) -> dict[str, Any]:
-    from eelogs.providers import PROVIDER_NAMES
-
     kind = (
         "provider-wide"
         if len(accounts) >= 3 and len(providers) == 1

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-import orjson
 
 from eelogs import __version__
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
 from eelogs.errors import EelogsError
-from eelogs.render import Format, expand_output, infer_format, render, write_atomic
+from eelogs.render import Format
 
 _SEVERITY = click.Choice(SEVERITIES)
 
@@ -269,10 +268,3 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
-
-
-def dump_json_line(row: dict[str, Any]) -> str:
-    return orjson.dumps(row).decode()
-
-
-__all__ = ["cli", "expand_output", "infer_format", "main", "render", "write_atomic"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from eelogs.collect import Collector
 from eelogs.framing import deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, Unparsed, iso, parse_payload
-from eelogs.providers import provider_signals
+from eelogs.providers import ProviderScores
 from eelogs.sources import Input, Progress, read_lines
 
 
@@ -108,7 +107,7 @@ def classify_stream(
 ) -> Iterator[dict[str, Any]]:
     """`eelogs classify`: one row per input record (and per unparsed line), in input order."""
     classifier = Classifier(catalog)
-    scores: dict[str, Counter[str]] = {}
+    providers = ProviderScores()
     for entry in read_entries(inputs):
         if isinstance(entry, Unparsed):
             yield {
@@ -122,11 +121,8 @@ def classify_stream(
         if not window.admits(entry):
             continue
         found = classifier.classify(entry)
-        provider = None
-        if entry.account:
-            counter = scores.setdefault(entry.account, Counter())
-            counter.update(dict(_sum_signals(provider_signals(entry))))
-            provider = counter.most_common(1)[0][0] if counter else "unknown"
+        providers.observe(entry)
+        provider = providers.best(entry.account)
         yield {
             "line": entry.line,
             "pattern": found.pattern.id if found else None,
@@ -139,10 +135,3 @@ def classify_stream(
             "source": entry.source,
             **({"fields": found.fields} if found and found.fields else {}),
         }
-
-
-def _sum_signals(signals: list[tuple[str, int]]) -> Counter[str]:
-    total: Counter[str] = Counter()
-    for provider, weight in signals:
-        total[provider] += weight
-    return total

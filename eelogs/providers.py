@@ -143,6 +143,25 @@ def provider_signals(record: Record) -> list[tuple[str, int]]:
     return found
 
 
+class ProviderScores:
+    """Running provider evidence per account, for the streaming commands."""
+
+    def __init__(self) -> None:
+        self._scores: dict[str, dict[str, int]] = {}
+
+    def observe(self, record: Record) -> None:
+        if record.account:
+            scores = self._scores.setdefault(record.account, {})
+            for provider, weight in provider_signals(record):
+                scores[provider] = scores.get(provider, 0) + weight
+
+    def best(self, account: str | None) -> str | None:
+        scores = self._scores.get(account or "")
+        if account and scores is None:
+            return "unknown"
+        return max(scores.items(), key=lambda kv: kv[1])[0] if scores else None
+
+
 def auth_method(record: Record) -> str | None:
     """How the account authenticates, when this record shows it."""
     msg, data = record.msg, record.data

@@ -92,7 +92,7 @@ def _unexercised_blocks(classifier: Classifier, pattern: Pattern) -> Iterator[Fa
     records = [
         r for e in pattern.examples if e.expect == "match" if (r := example_record(e)) is not None
     ]
-    for index, block in enumerate(pattern.match):
+    for index in range(len(pattern.match)):
         single = _only_block(pattern, index)
         if not any(classifier.try_pattern(single, r) is not None for r in records):
             yield Failure(
@@ -100,7 +100,6 @@ def _unexercised_blocks(classifier: Classifier, pattern: Pattern) -> Iterator[Fa
                 f"match[{index}]",
                 'no expect = "match" example uses this block: add one',
             )
-        del block
 
 
 def _only_block(pattern: Pattern, index: int) -> Pattern:

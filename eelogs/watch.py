@@ -11,7 +11,6 @@ import select
 import signal
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -23,7 +22,7 @@ from eelogs.catalog import Catalog
 from eelogs.framing import deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, iso, parse_payload
-from eelogs.providers import provider_signals
+from eelogs.providers import ProviderScores
 from eelogs.redact import redact_text
 from eelogs.states import ERROR_STATES, next_state
 
@@ -101,7 +100,7 @@ class Watcher:
         self.seen: set[tuple[str, str]] = set()
         self.states: dict[str, str] = {}
         self.reported: dict[str, str] = {}
-        self.scores: dict[str, Counter[str]] = {}
+        self.providers = ProviderScores()
         self.records = 0
         self.findings = 0
         self.last_summary = time.monotonic()
@@ -117,9 +116,7 @@ class Watcher:
         self.records += 1
         account = record.account or ""
         if account:
-            scores = self.scores.setdefault(account, Counter())
-            for provider, weight in provider_signals(record):
-                scores[provider] += weight
+            self.providers.observe(record)
             self._state(record, account)
         found = self.classifier.classify(record)
         if found is None or (account, found.pattern.id) in self.seen:
@@ -166,8 +163,7 @@ class Watcher:
         )
 
     def _provider(self, account: str) -> str | None:
-        scores = self.scores.get(account)
-        return scores.most_common(1)[0][0] if scores else None
+        return self.providers.best(account)
 
     def _who(self, account: str) -> str:
         if not account:
