@@ -186,13 +186,17 @@ def _level(value: Any) -> int:
     return 30
 
 
+# 1970 to 5138: anything else is a damaged or foreign field, not a log time
+_PLAUSIBLE_MS = (0, 10**14)
+
+
 def _time_ms(obj: dict[str, Any], hint: int | None) -> int | None:
     for key in ("time", "t", "timestamp"):
         value = obj.get(key)
         if value is None or isinstance(value, bool):
             continue
         if isinstance(value, (int, float)):
-            if value != value or abs(value) > 1e18:
+            if not 0 < value < 1e18:  # also NaN
                 continue
             number = float(value)
             # seconds, milliseconds or microseconds since the epoch
@@ -200,10 +204,12 @@ def _time_ms(obj: dict[str, Any], hint: int | None) -> int | None:
                 number *= 1000
             elif number > 1e14:
                 number /= 1000
-            return int(number)
+            if _PLAUSIBLE_MS[0] <= number < _PLAUSIBLE_MS[1]:
+                return int(number)
+            continue
         if isinstance(value, str):
             parsed = _parse_time_text(value)
-            if parsed is not None:
+            if parsed is not None and _PLAUSIBLE_MS[0] <= parsed < _PLAUSIBLE_MS[1]:
                 return parsed
     return hint
 
