@@ -200,7 +200,7 @@ def patterns() -> None:
 
 @patterns.command("list")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text", show_default=True
 )
 @_patterns_option
 def patterns_list(fmt: str, pattern_dirs: tuple[Path, ...]) -> None:

@@ -183,6 +183,10 @@ def list_patterns(catalog: Catalog, fmt: str) -> str:
     ]
     if fmt == "json":
         return orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n"
+    if fmt == "md":
+        from eelogs.catalogdoc import catalog_markdown
+
+        return catalog_markdown(catalog)
     width = max(len(p.id) for p in catalog.patterns)
     lines = [
         f"{r['id']:<{width}}  {r['severity']:<8}  {r['category']:<10}  {r['title']}"

@@ -265,3 +265,12 @@ def test_catastrophic_user_regex_is_cut_off_and_the_run_finishes(tmp_path: Path)
     report = json.loads(result.stdout)
     assert report["input"]["regex_timeouts"] == {"my-pattern": 1}
     assert report["input"]["records"] == 2
+
+
+def test_catalog_docs_page_is_current() -> None:
+    live = run(["patterns", "list", "--format", "md"]).stdout
+    assert (REPO / "docs/patterns.md").read_text() == live, (
+        "docs/patterns.md is stale: eelogs patterns list --format md > docs/patterns.md"
+    )
+    for pattern in CATALOG.patterns:
+        assert f"### {pattern.id}" in live
