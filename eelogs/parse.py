@@ -172,17 +172,16 @@ def _text(value: Any) -> str | None:
 
 
 def _level(value: Any) -> int:
+    """pino's number (10-60, custom levels up to a few hundred); anything else is info."""
     if isinstance(value, bool):
         return 30
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value == value and abs(value) < 1e6:
-        return int(value)
     if isinstance(value, str):
         text = value.strip().lower()
-        if text.isdigit():
-            return int(text)
-        return _LEVEL_NUMBERS.get(text, 30)
+        value = int(text) if text.isdigit() and len(text) < 6 else _LEVEL_NUMBERS.get(text, 30)
+    if isinstance(value, float) and value == value and abs(value) < 1e6:
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= 1000:
+        return value
     return 30
 
 
