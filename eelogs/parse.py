@@ -210,7 +210,9 @@ def _time_ms(obj: dict[str, Any], hint: int | None) -> int | None:
             parsed = _parse_time_text(value)
             if parsed is not None and _PLAUSIBLE_MS[0] <= parsed < _PLAUSIBLE_MS[1]:
                 return parsed
-    return hint
+    if hint is not None and _PLAUSIBLE_MS[0] <= hint < _PLAUSIBLE_MS[1]:
+        return hint  # the wrapper's time (journald, Docker) when the record has none
+    return None
 
 
 def _parse_time_text(text: str) -> int | None:
