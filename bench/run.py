@@ -17,6 +17,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,9 +45,10 @@ def build(lines: int) -> Path:
 def measure(argv: list[str], stdin: Path | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one run of a command."""
     started = time.perf_counter()
-    with open(stdin, "rb") if stdin else open(os.devnull, "rb") as feed:
-        proc = subprocess.Popen(argv, stdin=feed, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+    # not /dev/null: GNU grep stops at the first match when its output goes nowhere
+    with open(stdin, "rb") if stdin else open(os.devnull, "rb") as feed, \
+            tempfile.TemporaryFile() as sink:
+        proc = subprocess.Popen(argv, stdin=feed, stdout=sink, stderr=subprocess.DEVNULL)
         _pid, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) not in (0, 1):
@@ -55,7 +57,8 @@ def measure(argv: list[str], stdin: Path | None = None) -> tuple[float, float]:
 
 
 def commands(path: Path) -> dict[str, tuple[list[str], Path | None]]:
-    eelogs = shutil.which("eelogs") or "eelogs"
+    eelogs = (shutil.which("eelogs", path=str(Path(sys.executable).parent))
+              or shutil.which("eelogs") or "eelogs")
     out: dict[str, tuple[list[str], Path | None]] = {
         "grep -c": (["grep", "-c", "Failed", str(path)], None),
         "polars read": ([sys.executable, "-c", POLARS_READ, str(path)], None),
@@ -68,8 +71,9 @@ def commands(path: Path) -> dict[str, tuple[list[str], Path | None]]:
             subprocess.run(["zstd", "-q", "-3", str(path), "-o", str(zst)], check=True)
         out["eelogs (.zst)"] = ([eelogs, "analyze", str(zst), "--format", "json"], None)
     if shutil.which("jq"):
-        out["jq"] = (["jq", "-n", "reduce inputs as $r ({}; .[$r.account // \"-\"] += 1) "
-                      "| length", str(path)], None)
+        # what an operator types for "lines per account"
+        out["jq"] = (["sh", "-c", f"jq -r '.account // \"-\"' {path} | sort | uniq -c | "
+                      "wc -l"], None)
     return out
 
 
