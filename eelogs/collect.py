@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eelogs.match import Match, error_text
-from eelogs.parse import Record, Unparsed
+from eelogs.parse import Record, Unparsed, record_field
 from eelogs.providers import auth_method, provider_signals
 from eelogs.states import SIGNALS, ConnectionClock, next_state
 from eelogs.unmatched import TemplateMiner
@@ -256,9 +256,7 @@ _GENERIC = frozenset(
 def _best_text(record: Record) -> str:
     """The most telling words of a failure: the provider's own when there are any."""
     for path in _BEST_PATHS:
-        node: Any = record.data
-        for part in path:
-            node = node.get(part) if isinstance(node, dict) else None
+        node = record_field(record, path)
         if isinstance(node, str) and node.strip() and node not in _GENERIC:
             return node.strip()[:500]
     return (record.msg or error_text(record).split("\n")[0])[:500]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from eelogs.catalog import Block, Condition, Pattern
-from eelogs.parse import Record
+from eelogs.parse import Record, dig
 
 _SPECIAL = frozenset({"msg", "component", "level", "account", "error_text"})
 
@@ -75,7 +75,7 @@ class _Table:
             ranks |= found
         data = record.data
         for path, parts in self._field_paths:
-            value = _lookup(data, parts)
+            value = dig(data, parts)
             if value is not None and not isinstance(value, (dict, list)):
                 hit = self.by_field[path].get(value)
                 if hit:
@@ -115,12 +115,3 @@ def _first(conds: tuple[Condition, ...], test: Any) -> Condition | None:
 def _add(index: dict[Any, set[int]], values: tuple[Any, ...], rank: int) -> None:
     for value in values:
         index.setdefault(value, set()).add(rank)
-
-
-def _lookup(data: dict[str, Any], parts: list[str]) -> Any:
-    node: Any = data
-    for part in parts:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node

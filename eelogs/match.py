@@ -14,7 +14,7 @@ from typing import Any
 
 from eelogs.catalog import REGEX_TIMEOUT, Block, Catalog, Condition, Pattern
 from eelogs.dispatch import Dispatch
-from eelogs.parse import Record
+from eelogs.parse import Record, record_field
 
 # Where EmailEngine puts the words of a failure (research doc 9): searched by `error_text`.
 _TEXT_PATHS = (
@@ -159,10 +159,7 @@ class _View:
             return _first(self.values(path))
         if path == "component":
             return self._record.component
-        node: Any = self._record.err if path.startswith("err.") else self._record.data
-        for part in path.split(".")[1:] if path.startswith("err.") else path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        return node
+        return record_field(self._record, path.split("."))
 
     def values(self, path: str) -> list[Any]:
         record = self._record
@@ -207,12 +204,7 @@ def error_text(record: Record) -> str:
     """All the words of a failure in one string, for `error_text` conditions and reports."""
     seen: list[str] = []
     sources: list[Any] = [record.msg]
-    for path in _TEXT_PATHS:
-        root: Any = record.err if path[0] == "err" else record.data
-        node = root
-        for part in path[1:] if path[0] == "err" else path:
-            node = node.get(part) if isinstance(node, dict) else None
-        sources.append(node)
+    sources.extend(record_field(record, path) for path in _TEXT_PATHS)
     for value in sources:
         if isinstance(value, str) and value and value not in seen:
             seen.append(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -57,6 +58,21 @@ class Unparsed:
     line: int
     reason: str
     text: str
+
+
+def dig(node: Any, keys: Sequence[str]) -> Any:
+    """The value under `keys` in nested dicts, or None where a key is missing."""
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def record_field(record: Record, keys: Sequence[str]) -> Any:
+    """A field of a record by key path; `err.…` reads the normalised `err` (a string `err`
+    becomes `{"message": …}`)."""
+    if len(keys) > 1 and keys[0] == "err":
+        return dig(record.err, keys[1:])
+    return dig(record.data, keys)
 
 
 def iso(time_ms: int | None) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from eelogs.parse import Record
+from eelogs.parse import Record, dig
 
 PROVIDERS = ("gmail", "outlook", "yahoo", "icloud", "other", "unknown")
 PROVIDER_NAMES = {
@@ -107,14 +107,14 @@ def provider_signals(record: Record) -> list[tuple[str, int]]:
     """(provider, weight) pairs that this record shows about its account."""
     data, err, found = record.data, record.err or {}, []
     for url in _strings(
-        data.get("url"), _dig(err, "tokenRequest", "url"), _dig(err, "oauthRequest", "url")
+        data.get("url"), dig(err, ("tokenRequest", "url")), dig(err, ("oauthRequest", "url"))
     ):
         for pattern, provider in _URLS:
             if pattern.search(url):
                 found.append((provider, 6))
     for kind in _strings(
-        _dig(err, "tokenRequest", "provider"),
-        _dig(err, "oauthRequest", "provider"),
+        dig(err, ("tokenRequest", "provider")),
+        dig(err, ("oauthRequest", "provider")),
         data.get("provider") if "url" in data else None,
     ):
         if kind in _PROVIDER_TYPES:
@@ -190,12 +190,6 @@ def auth_method(record: Record) -> str | None:
 def _domain_provider(address: str) -> str | None:
     match = _EMAIL_DOMAIN.search(address)
     return _DOMAINS.get(match.group(1).lower()) if match else None
-
-
-def _dig(node: Any, *keys: str) -> Any:
-    for key in keys:
-        node = node.get(key) if isinstance(node, dict) else None
-    return node
 
 
 def _strings(*values: Any) -> list[str]:
