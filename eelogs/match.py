@@ -191,7 +191,7 @@ def _walk(node: Any, parts: list[str]) -> Iterator[Any]:
         if parts[0] in node:
             yield from _walk(node[parts[0]], parts[1:])
     elif isinstance(node, list):
-        if parts[0].isdigit():
+        if parts[0].isascii() and parts[0].isdigit():
             index = int(parts[0])
             if index < len(node):
                 yield from _walk(node[index], parts[1:])

@@ -193,7 +193,9 @@ def _level(value: Any) -> int:
         return 30
     if isinstance(value, str):
         text = value.strip().lower()
-        value = int(text) if text.isdigit() and len(text) < 6 else _LEVEL_NUMBERS.get(text, 30)
+        # isdecimal plus isascii: "¹" and "٣" pass isdigit but are not numbers int() reads
+        number = text.isascii() and text.isdecimal() and len(text) < 6
+        value = int(text) if number else _LEVEL_NUMBERS.get(text, 30)
     if isinstance(value, float) and value == value and abs(value) < 1e6:
         value = int(value)
     if isinstance(value, int) and 0 <= value <= 1000:
@@ -233,7 +235,7 @@ def _time_ms(obj: dict[str, Any], hint: int | None) -> int | None:
 
 def _parse_time_text(text: str) -> int | None:
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return _time_ms({"time": int(text)}, None)
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"

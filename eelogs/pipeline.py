@@ -98,7 +98,11 @@ def analyze(
 def _generated() -> str:
     """When the report was made; SOURCE_DATE_EPOCH pins it for reproducible reports."""
     pinned = os.environ.get("SOURCE_DATE_EPOCH", "")
-    moment = datetime.fromtimestamp(int(pinned), tz=UTC) if pinned.isdigit() else datetime.now(UTC)
+    moment = (
+        datetime.fromtimestamp(int(pinned), tz=UTC)
+        if pinned.isascii() and pinned.isdigit()
+        else datetime.now(UTC)
+    )
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
