@@ -54,7 +54,7 @@ def build_report(collector: Collector, catalog: Catalog, scope: Scope) -> dict[s
     pairs = _pairs_frame(collector, catalog, accounts)
     by_id = {p.id: p for p in catalog.patterns}
     incidents = _incidents(collector, catalog, accounts, scope)
-    findings = _findings(collector, catalog, pairs, accounts, scope)
+    findings = _findings(collector, catalog, pairs, scope)
     detected = detect(collector, catalog, accounts.to_dicts(), incidents, _end(collector))
     findings = _merge_detections(findings, detected, by_id, incidents)
     findings.sort(
@@ -184,12 +184,20 @@ def _pairs_frame(collector: Collector, catalog: Catalog, accounts: pl.DataFrame)
     )
 
 
+def _about(pattern: Pattern) -> dict[str, Any]:
+    """The catalog's half of a finding row; the log's half is counted per run."""
+    return {
+        "pattern": pattern.id,
+        "title": pattern.title,
+        "action": pattern.action,
+        "severity": pattern.severity,
+        "category": pattern.category,
+        "scope": pattern.scope,
+    }
+
+
 def _findings(
-    collector: Collector,
-    catalog: Catalog,
-    pairs: pl.DataFrame,
-    accounts: pl.DataFrame,
-    scope: Scope,
+    collector: Collector, catalog: Catalog, pairs: pl.DataFrame, scope: Scope
 ) -> list[dict[str, Any]]:
     per_pattern = {
         row["pattern"]: row
@@ -197,8 +205,6 @@ def _findings(
         .agg(
             pl.col("events").sum(),
             pl.col("lines").sum(),
-            pl.col("first").min(),
-            pl.col("last").max(),
             pl.col("account").sort().alias("accounts"),
             pl.col("account").filter(~pl.col("recovered")).sort().alias("open_accounts"),
             pl.col("provider").unique().sort().alias("providers"),
@@ -223,12 +229,7 @@ def _findings(
         open_accounts = list(grouped["open_accounts"]) if grouped else []
         out.append(
             {
-                "pattern": pattern.id,
-                "title": pattern.title,
-                "action": pattern.action,
-                "severity": pattern.severity,
-                "category": pattern.category,
-                "scope": pattern.scope,
+                **_about(pattern),
                 "count": events,
                 "lines": (grouped["lines"] if grouped else 0) + accountless[1],
                 "accounts": list(grouped["accounts"]) if grouped else [],
@@ -263,12 +264,7 @@ def _merge_detections(
         if row is None:
             pattern = by_id[found.pattern]
             row = rows[found.pattern] = {
-                "pattern": pattern.id,
-                "title": pattern.title,
-                "action": pattern.action,
-                "severity": pattern.severity,
-                "category": pattern.category,
-                "scope": pattern.scope,
+                **_about(pattern),
                 "count": 0,
                 "lines": 0,
                 "accounts": [],
