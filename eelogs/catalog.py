@@ -66,15 +66,7 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    conditions: tuple[Condition, ...]
-
-    @property
-    def msg_values(self) -> frozenset[str] | None:
-        """The exact `msg` values this block needs, when it names them (for indexing)."""
-        for cond in self.conditions:
-            if cond.path == "msg" and cond.modifier == "eq":
-                return frozenset(str(v) for v in cond.values)
-        return None
+    conditions: tuple[Condition, ...]  # cheapest first; dispatch.py files each block
 
 
 @dataclass(frozen=True, slots=True)
