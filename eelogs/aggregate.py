@@ -124,7 +124,8 @@ def _accounts_frame(collector: Collector) -> pl.DataFrame:
 def _top(counter: Any) -> str | None:
     if not counter:
         return None
-    best: str = max(counter.items(), key=lambda kv: (kv[1], kv[0] != "unknown"))[0]
+    # ties go to a known provider, then alphabetically: the same answer whatever the order
+    best: str = min(counter.items(), key=lambda kv: (-kv[1], kv[0] == "unknown", kv[0]))[0]
     return best
 
 

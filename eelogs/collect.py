@@ -32,12 +32,21 @@ class AccountTrack:
     records: int = 0
     state: str = "unknown"
     state_since: int | None = None
-    scores: Counter[str] = field(default_factory=Counter)
+    # distinct (provider, weight) evidence: the same clue seen a thousand times counts once,
+    # and the sum does not depend on the order lines arrive in
+    evidence: set[tuple[str, int]] = field(default_factory=set)
     auth: Counter[str] = field(default_factory=Counter)
     last_error: str | None = None
     last_error_time: int | None = None
     signals: dict[str, int] = field(default_factory=dict)
     clock: ConnectionClock = field(default_factory=ConnectionClock)
+
+    @property
+    def scores(self) -> Counter[str]:
+        scores: Counter[str] = Counter()
+        for provider, weight in self.evidence:
+            scores[provider] += weight
+        return scores
 
 
 @dataclass
@@ -141,25 +150,15 @@ class Collector:
 
     def _account(self, record: Record, match: Match | None, t: int, signal: str | None) -> None:
         assert record.account is not None
-        track = self.accounts.get(record.account)
-        if track is None:
-            track = self.accounts[record.account] = AccountTrack(record.account)
+        track = self.track(record.account)
         track.records += 1
         track.first = t if track.first is None else min(track.first, t)
         track.last = t if track.last is None else max(track.last, t)
-        if not track.scores or max(track.scores.values()) < 12:  # enough evidence: stop
-            for provider, weight in provider_signals(record):
-                track.scores[provider] += weight
+        track.evidence.update(provider_signals(record))
         method = auth_method(record)
         if method:
             track.auth[method] += 1
-        state = next_state(record, track.state)
-        if state is not None:
-            if state != track.state:
-                track.state, track.state_since = state, t
-            track.clock.observe(record, state)
-        if signal:
-            track.signals[signal] = t
+        self._step(track, record, t, signal)
         if (
             match.pattern.scope != "instance"
             if match is not None
@@ -167,6 +166,33 @@ class Collector:
         ):
             track.last_error = _best_text(record)
             track.last_error_time = t
+
+    def track(self, account: str) -> AccountTrack:
+        track = self.accounts.get(account)
+        if track is None:
+            track = self.accounts[account] = AccountTrack(account)
+        return track
+
+    def _step(self, track: AccountTrack, record: Record, t: int, signal: str | None) -> None:
+        """The order-dependent part of an account record: state machine and recovery signals."""
+        state = next_state(record, track.state)
+        if state is not None:
+            if state != track.state:
+                track.state, track.state_since = state, t
+            track.clock.observe(record, state)
+        if signal:
+            track.signals[signal] = t
+
+    def replay(self, record: Record) -> None:
+        """The state and signal effects of a record whose counts were already taken in bulk
+        (fastpath.py): it has a time, no error and no finding."""
+        t = record.time_ms
+        assert t is not None
+        signal = SIGNALS.get(record.msg)
+        if signal:
+            self.signals[signal] = t
+        if record.account:
+            self._step(self.track(record.account), record, t, signal)
 
     def _finding(self, record: Record, match: Match, t: int) -> None:
         pattern = match.pattern
