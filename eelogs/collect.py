@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eelogs.match import Match, error_text
-from eelogs.parse import Record, Unparsed, record_field
+from eelogs.parse import LEVEL_NAMES, Record, Unparsed, record_field
 from eelogs.providers import auth_method, provider_signals
-from eelogs.states import SIGNALS, ConnectionClock, next_state
+from eelogs.states import HEALTHY_FROM, SIGNALS, ConnectionClock, next_state
 from eelogs.unmatched import TemplateMiner
 
 EVENT_WINDOW_MS = 5_000  # lines of one failure are written within milliseconds
@@ -66,6 +66,21 @@ class PatternTrack:
 class OpenEvent:
     start: int
     roles: set[tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Bulk:
+    """What a block of fast-path rows adds to the counts (order does not matter here)."""
+
+    source: str
+    records: int
+    filtered: int
+    levels: list[tuple[int, int]]
+    first: int
+    last: int
+    accounts: list[tuple[str, int, int, int]]  # account, records, first, last
+    evidence: list[tuple[str, str, int]]  # account, provider, weight
+    auth: list[tuple[str, str, int]]  # account, method, records
 
 
 @dataclass
@@ -183,16 +198,44 @@ class Collector:
         if signal:
             track.signals[signal] = t
 
-    def replay(self, record: Record) -> None:
-        """The state and signal effects of a record whose counts were already taken in bulk
-        (fastpath.py): it has a time, no error and no finding."""
-        t = record.time_ms
-        assert t is not None
-        signal = SIGNALS.get(record.msg)
-        if signal:
-            self.signals[signal] = t
-        if record.account:
-            self._step(self.track(record.account), record, t, signal)
+    def fast_state(self, account: str, effect: str, t: int) -> None:
+        """What `_step` does for a fast-path row (fastplan.FAST_EFFECTS): a message that moves
+        the account towards connected, or activity that proves it is ("healthy")."""
+        track = self.track(account)
+        if effect == "healthy":
+            if track.state not in HEALTHY_FROM:
+                return
+            effect = "connected"
+        if effect != track.state:
+            track.state, track.state_since = effect, t
+        if effect == "connected":
+            track.clock.connected_at = t
+
+    def add_bulk(self, bulk: Bulk) -> None:
+        """Counts of fast-path rows, taken with polars (fastpath.py)."""
+        if not bulk.records:
+            self.filtered += bulk.filtered
+            return
+        self.records += bulk.records
+        self.filtered += bulk.filtered
+        self._source(bulk.source)
+        for level, count in bulk.levels:
+            self.levels[LEVEL_NAMES.get(level, str(level))] += count
+        self.first = bulk.first if self.first is None else min(self.first, bulk.first)
+        self.last = bulk.last if self.last is None else max(self.last, bulk.last)
+        self._clock = max(self._clock, bulk.last)
+        for account, count, first, last in bulk.accounts:
+            track = self.track(account)
+            track.records += count
+            track.first = first if track.first is None else min(track.first, first)
+            track.last = last if track.last is None else max(track.last, last)
+        for account, provider, weight in bulk.evidence:
+            self.track(account).evidence.add((provider, weight))
+        for account, method, count in bulk.auth:
+            self.track(account).auth[method] += count
+
+    def advance_clock(self, t: int) -> None:
+        self._clock = max(self._clock, t)
 
     def _finding(self, record: Record, match: Match, t: int) -> None:
         pattern = match.pattern

@@ -27,7 +27,7 @@ class Dispatch:
         self._with_err = _Table()
         for rank, pattern in enumerate(self.patterns):
             for block in pattern.match:
-                (self._with_err if _needs_err(block) else self._plain).file(rank, block)
+                (self._with_err if needs_err(block) else self._plain).file(rank, block)
 
     def candidates(self, record: Record) -> list[Pattern]:
         """Patterns with a block whose guard this record passes, best (highest priority) first."""
@@ -89,7 +89,7 @@ class _Table:
         return ranks
 
 
-def _needs_err(block: Block) -> bool:
+def needs_err(block: Block) -> bool:
     """A block that tests some `err.*` field can only hold for a record with an `err`."""
     return any(
         (c.path == "err" or c.path.startswith("err."))

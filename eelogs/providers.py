@@ -94,6 +94,30 @@ _AADSTS = re.compile(r"AADSTS\d{5}")
 _EMAIL_DOMAIN = re.compile(r"@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
 
 
+# The record fields provider_signals and auth_method read besides msg, component, account and
+# err, and the words without which the message cannot matter to them (fastpath.py relies on
+# both lists: keep them complete when those functions change).
+DATA_KEYS = ("url", "provider", "host", "servername", "src", "sub", "scopes", "user", "username")
+MSG_WORDS = (
+    "Initializing",
+    "OAuth2",
+    "LOGIN",
+    "AUTHENTICATE",
+    "Gimap",
+    "GImap",
+    "Microsoft Exchange IMAP4",
+    "iCloud IMAP4",
+    "XAPPLEPUSHSERVICE",
+    "XYMHIGHESTMODSEQ",
+    "Yahoo",
+)
+
+
+# A URL counts through its scheme and host, and through these words anywhere in it (_URLS,
+# auth_method): the rest of a URL without them can be dropped without changing any answer.
+URL_WORDS = ("google", "microsoft", "chinacloudapi")
+
+
 def provider_of_host(host: str) -> str:
     """Provider for an IMAP/SMTP host name; a host nobody knows is `unknown` (self-hosted)."""
     name = host.lower().rstrip(".")

@@ -127,7 +127,7 @@ def read_lines(inp: Input, progress: Progress | None = None) -> Iterator[str]:
             progress.line += 1
             yield line
         return
-    with _open_binary(inp) as stream:
+    with open_binary(inp) as stream:
         if inp.start_offset:
             stream.seek(inp.start_offset)
         for raw in stream:
@@ -138,7 +138,7 @@ def read_lines(inp: Input, progress: Progress | None = None) -> Iterator[str]:
             yield raw.decode("utf-8", "replace").rstrip("\r\n")
 
 
-def _open_binary(inp: Input) -> IO[bytes]:
+def open_binary(inp: Input) -> IO[bytes]:
     if inp.path is None:
         stdin: Any = sys.stdin.buffer
         return _decompressed(

@@ -27,7 +27,7 @@ ERROR_STATES = frozenset({"authenticationError", "connectError", "unset", "disco
 SHORT_LIVED_MS = 5 * 60_000  # EmailEngine's STABLE_CONNECTION_TIME
 
 _DISABLED = "IMAP was disabled for the account due to exceeding the authentication error threshold"
-_BY_MSG = {
+BY_MSG = {
     "Created primary client": "connecting",
     "Established secure TCP connection": "connecting",
     "Established TCP connection": "connecting",
@@ -53,7 +53,7 @@ _BY_MSG = {
 }
 _LIVE = frozenset({"connecting", "syncing", "connected", "unknown"})
 # Activity that only happens on a working connection.
-_HEALTHY = frozenset(
+HEALTHY = frozenset(
     {
         "Initiated IDLE, waiting for server input",
         "New message",
@@ -62,6 +62,15 @@ _HEALTHY = frozenset(
         "Renewed Gmail pubsub watch",
         "Subscription renewed successfully",
     }
+)
+HEALTHY_FROM = frozenset({"syncing", "connecting", "unknown"})  # states activity proves up
+# Messages whose effect depends on more than the message itself.
+CONDITIONAL = (
+    "Connection closed",
+    "Skipped connection setup",
+    "Skipped start",
+    "Skipped establishing connection",
+    "Closing connection",
 )
 # What proves a problem went away, by kind.
 SIGNALS = {
@@ -80,7 +89,7 @@ SIGNALS = {
 def next_state(record: Record, current: str) -> str | None:
     """The state this record moves the account to, or None when it says nothing."""
     msg = record.msg
-    state = _BY_MSG.get(msg)
+    state = BY_MSG.get(msg)
     if state == "authenticationError" and record.component == "api":
         return None  # the admin UI's own "Failed to authenticate"
     if state is not None:
@@ -92,12 +101,12 @@ def next_state(record: Record, current: str) -> str | None:
         # EmailEngine only calls an unexpected close `disconnected` when the account was
         # up or coming up; after a failed login the error state stays.
         return "disconnected" if current in _LIVE else None
-    if msg in ("Skipped connection setup", "Skipped start", "Skipped establishing connection"):
+    if msg in CONDITIONAL[1:4]:
         reason = data.get("reason")
         return reason if reason in ("paused", "unset") else None
     if msg == "Closing connection" and data.get("action") == "pause":
         return "paused"
-    if msg in _HEALTHY and current in ("syncing", "connecting", "unknown"):
+    if msg in HEALTHY and current in HEALTHY_FROM:
         return "connected"
     return None
 

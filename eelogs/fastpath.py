@@ -1,0 +1,417 @@
+"""The columnar fast path for inputs of plain pino JSON lines (files, stdin, .gz, .zst).
+
+A block of lines becomes one polars column. Vectorised tests pick the lines that need the
+per-line path: warnings and errors, anything a pattern could match (fastplan.py), odd shapes.
+The other lines, the healthy chatter, are counted in bulk; only their state effects are
+replayed, compressed and in input order, and their last recovery signals. Both paths feed one
+Collector, and tests prove the reports equal to the per-line path's.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import polars as pl
+
+from eelogs.collect import Bulk, Collector
+from eelogs.fastplan import LINE, MSG, FastPlan
+from eelogs.framing import Payload, _Deframer
+from eelogs.match import Classifier
+from eelogs.parse import Record, Unparsed, parse_payload
+from eelogs.providers import DATA_KEYS, MSG_WORDS, URL_WORDS, auth_method, provider_signals
+from eelogs.sources import Input, Progress, open_binary
+from eelogs.states import SIGNALS
+
+BLOCK_BYTES = 24 << 20
+MIN_FAST_SHARE = 0.5  # below this a block (journald prefixes, Docker) goes line by line
+_TOKEN = r'"(?:' + "|".join(DATA_KEYS) + r')":(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,}\]]*)'
+_BEFORE_LAST_KEY = r'^\{(.*)"(?:' + "|".join(DATA_KEYS) + r')":'
+_KEY_NEEDLES = [f'"{key}":' for key in DATA_KEYS]
+_STATEFUL = ['"__CURSOR"', '"__REALTIME_TIMESTAMP"', '"MESSAGE"', '{"log":']
+_INT = pl.Int64
+
+
+@dataclass
+class FastRun:
+    """One input's pass: the shared collector and classifier plus the per-input deframer."""
+
+    source: str
+    collector: Collector
+    classifier: Classifier
+    admits: Any  # pipeline.Window
+    plan: FastPlan
+    deframer: _Deframer
+    evaluated: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    fast_lines: int = 0
+
+
+def fast_eligible(inp: Input) -> bool:
+    """Inputs the fast path reads: byte streams of the log itself, no wrapper command."""
+    return not inp.argv and inp.account_hint is None
+
+
+def read_fast(inp: Input, run: FastRun, progress: Progress) -> None:
+    """Read one input in blocks of whole lines and feed `run.collector`."""
+    progress.offset, progress.line = inp.start_offset, inp.start_line
+    with open_binary(inp) as stream:
+        if inp.start_offset:
+            stream.seek(inp.start_offset)
+        tail = b""
+        while chunk := stream.read(BLOCK_BYTES):
+            data = tail + chunk if tail else chunk
+            cut = data.rfind(b"\n") + 1
+            block, tail = data[:cut], data[cut:]
+            if block:
+                _block(run, block, progress.line + 1)
+                progress.offset += len(block)
+                progress.line += block.count(b"\n")
+        if tail and not inp.whole_lines_only:
+            _block(run, tail, progress.line + 1)
+            progress.offset += len(tail)
+            progress.line += 1
+    for payload in run.deframer.finish():
+        _payload(run, payload)
+
+
+def _block(run: FastRun, block: bytes, first_line: int) -> None:
+    frame = None if run.deframer.pretty else _columns(run, block)
+    if frame is None:
+        for n, raw in enumerate(block.split(b"\n")[: block.count(b"\n") or 1], first_line):
+            _python_line(run, n, raw.decode("utf-8", "replace").rstrip("\r"))
+        return
+    _fast(run, frame, first_line)
+
+
+def _columns(run: FastRun, block: bytes) -> pl.DataFrame | None:
+    """The block as rows with the fields routing needs, or None when it must go line by line."""
+    try:
+        df = pl.read_csv(
+            io.BytesIO(block),
+            has_header=False,
+            separator="\x1f",  # JSON escapes control characters, so no log line holds one
+            quote_char=None,
+            new_columns=["line"],
+            schema={"line": pl.String},
+            encoding="utf8-lossy",
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    if df.height != block.count(b"\n") + (not block.endswith(b"\n")):
+        return None
+    df = df.with_row_index("row").with_columns(_eligible(), *_fields(run.plan))
+    df = _escaped_msgs(df)
+    fast_share = float(df.select(pl.col("eligible").mean()).item() or 0.0)
+    odd = df.filter(~pl.col("eligible"))
+    stateful = odd.select(
+        (LINE.str.strip_chars().str.ends_with("{") | LINE.str.contains_any(_STATEFUL)).any()
+    ).item()
+    return None if fast_share < MIN_FAST_SHARE or stateful else df
+
+
+def _escaped_msgs(df: pl.DataFrame) -> pl.DataFrame:
+    """Messages with JSON escapes (`1 LOGIN \"bob\"`), decoded once per distinct text."""
+    missing = df.filter(MSG.is_null() & LINE.str.contains('"msg":"', literal=True))
+    if missing.is_empty():
+        return df
+    raw = missing.select(
+        "row", LINE.str.extract(r'"msg":"((?:[^"\\]|\\.)*)"', 1).alias("escaped")
+    ).drop_nulls()
+    decoded = {}
+    for text in raw["escaped"].unique():
+        try:
+            value = orjson.loads('"' + text + '"')
+        except orjson.JSONDecodeError:
+            continue
+        if "\\u" not in text and "\\/" not in text:  # those could hide a needle
+            decoded[text] = value
+    found = raw.with_columns(
+        pl.col("escaped").replace_strict(decoded, default=None, return_dtype=pl.String)
+    ).drop_nulls()
+    return (
+        df.join(found, on="row", how="left")
+        .with_columns(MSG.fill_null(pl.col("escaped")))
+        .drop("escaped")
+    )
+
+
+def _eligible() -> pl.Expr:
+    """Rows in pino's own shape: `{"level":NN,"time":<13 digits>,` … `}` with one plain
+    string msg. Their level and time read exactly as parse.py reads them."""
+    return (
+        LINE.str.starts_with('{"level":')
+        & (LINE.str.slice(11, 8) == ',"time":')
+        & (LINE.str.slice(32, 1) == ",")
+        & LINE.str.ends_with("}")
+    ).alias("eligible")
+
+
+def _fields(plan: FastPlan) -> list[pl.Expr]:
+    return [
+        LINE.str.slice(9, 2).str.to_integer(strict=False).alias("level"),
+        LINE.str.slice(19, 13).str.to_integer(strict=False).alias("time"),
+        LINE.str.extract(r'"msg":"([^"\\]*)"', 1).alias("msg"),
+        LINE.str.extract(r'"account":"([^"\\]*)"', 1).alias("account"),
+        LINE.str.count_matches('"msg":', literal=True).alias("n_msg"),
+        LINE.str.count_matches('"account":', literal=True).alias("n_account"),
+        LINE.str.contains_any(list(plan.needles)).alias("hit"),
+    ]
+
+
+def _fast(run: FastRun, df: pl.DataFrame, first_line: int) -> None:
+    level, time, acc = pl.col("level"), pl.col("time"), pl.col("account")
+    df = df.with_columns(
+        eligible=pl.col("eligible")
+        & level.is_between(10, 39)
+        & (time >= 10**12)
+        & MSG.is_not_null()
+        & (pl.col("n_msg") == 1)
+        & ((pl.col("n_account") == 0) | (acc.is_not_null() & (acc != "")))
+        & _top_level('"msg":')
+        & ((pl.col("n_account") == 0) | _top_level('"account":')),
+    )
+    df = df.with_columns(py=~pl.col("eligible") | _routed(run.plan, df))
+    df = _settle_rich(run, df)
+    window = run.admits
+    admitted = pl.col("fast") & _admits(window)
+    df = df.with_columns(admitted=admitted)
+    df = df.with_columns(
+        prior=pl.when("admitted").then(time).otherwise(0).cum_max().shift(1, fill_value=0),
+        barrier=(pl.col("py") & ~pl.col("eligible")).cum_sum(),
+        own=(pl.col("py") & acc.is_not_null()).cum_sum().over("account"),
+    )
+    fast = df.filter("admitted")
+    run.fast_lines += fast.height
+    run.collector.add_bulk(_bulk(run, df, fast))
+    signal_rows = _replay(run, df, fast, first_line)
+    _last_signals(run, fast, signal_rows)
+
+
+def _top_level(key: str) -> pl.Expr:
+    """The first `key` sits in the outer object: no other `{` opens before it (a brace inside
+    a string before it sends the row per-line, which is only slower)."""
+    return (
+        LINE.str.slice(1, LINE.str.find(key, literal=True)).str.contains("{", literal=True).not_()
+    )
+
+
+def _routed(plan: FastPlan, df: pl.DataFrame) -> pl.Series:
+    """True for eligible rows the per-line path must see."""
+    # message tests run once per distinct message, not once per line
+    flagged = df.select(MSG.unique()).filter(plan.maybe_by_msg)["msg"].implode()
+    maybe = df.filter(pl.col("eligible") & (MSG.is_in(flagged) | pl.col("hit")))
+    flagged = maybe.filter(plan.per_line)["row"]
+    twice = df.filter(pl.col("eligible") & (pl.col("n_account") >= 2))
+    # the binding and the call both name the account: fine when they agree, as they do
+    dup = LINE.str.extract_all(r'"account":"[^"\\]*"')
+    odd = twice.filter((dup.list.n_unique() != 1) | (dup.list.len() != pl.col("n_account")))
+    rows = pl.concat([flagged, odd["row"]])
+    return df["row"].is_in(rows.implode())
+
+
+def _settle_rich(run: FastRun, df: pl.DataFrame) -> pl.DataFrame:
+    """Work out provider clues and auth method of fast rows that carry the fields those
+    depend on, once per distinct combination (columns m, c, f); rows whose fields are
+    ambiguous go per-line."""
+    words = list(MSG_WORDS)
+    rich = df.filter(
+        ~pl.col("py") & (MSG.str.contains_any(words) | LINE.str.contains_any(_KEY_NEEDLES))
+    ).select(
+        "row",
+        pl.when(MSG.str.contains_any(words)).then(MSG).otherwise(pl.lit("")).alias("m"),
+        # auth_method reads the component only with a URL or an OAuth2 message
+        pl.when(MSG.str.contains("OAuth2", literal=True) | LINE.str.contains('"url":'))
+        .then(LINE.str.extract(r'"component"\s*:\s*"([^"]*)"', 1).fill_null(""))
+        .otherwise(pl.lit(""))
+        .alias("c"),
+        _normalised(LINE.str.extract_all(_TOKEN).list.join("\x1e")).alias("f"),
+        # every field read sits in the outer object when no `{` opens before the last one
+        LINE.str.extract(_BEFORE_LAST_KEY, 1).str.contains("{", literal=True).alias("nested"),
+    )
+    bad = rich.filter(pl.col("nested").fill_null(False))["row"].to_list()
+    rich = rich.filter(~pl.col("nested").fill_null(False)).drop("nested")
+    bad_keys = []
+    for key in rich.select("m", "c", "f").unique().iter_rows():
+        if key not in run.evaluated:
+            run.evaluated[key] = _evaluate(*key)
+        if run.evaluated[key] is None:
+            bad_keys.append("\x1d".join(key))
+    if bad_keys:
+        joined = pl.concat_str("m", "c", "f", separator="\x1d")
+        bad.extend(rich.filter(joined.is_in(bad_keys))["row"].to_list())
+    if bad:
+        rows = pl.Series(bad, dtype=pl.UInt32).implode()
+        rich = rich.filter(~pl.col("row").is_in(rows))
+        df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(rows))
+    df = df.with_columns(fast=~pl.col("py"))
+    return df.join(rich, on="row", how="left")
+
+
+def _normalised(fields: pl.Expr) -> pl.Expr:
+    """Fewer distinct combinations, same answers: a user name only counts by its domain
+    (`_EMAIL_DOMAIN` starts at an `@`), a URL by its host unless URL_WORDS occur later."""
+    url_rest = r'"url":"([^"\\/]*//[^"\\/]*/)[^"\\]*"'
+    telling = r'"url":"[^"\\/]*//[^"\\/]*/[^"]*(?:' + "|".join(URL_WORDS) + ")"
+    users = fields.str.replace_all(r'"(user|username)":"[^"@\\]*@', '"$1":"@')
+    return (
+        pl.when(users.str.contains(telling))
+        .then(users)
+        .otherwise(users.str.replace(url_rest, '"url":"$1"'))
+    )
+
+
+def _evaluate(msg: str, component: str, fields: str) -> tuple[list[tuple[str, int]], Any] | None:
+    items = fields.split("\x1e") if fields else []
+    keys = [item[1 : item.index('":')] for item in items]
+    if len(set(keys)) != len(keys) or "\\" in component:
+        return None
+    try:
+        data = orjson.loads("{" + ",".join(items) + "}")
+    except orjson.JSONDecodeError:
+        return None
+    comp = component or None
+    record = Record(None, 30, msg, None, comp, (comp,) if comp else (), None, None, None, None,
+                    data, "", "", 0)  # fmt: skip
+    return provider_signals(record), auth_method(record)
+
+
+def _admits(window: Any) -> pl.Expr:
+    test = pl.lit(True)
+    if window.since_ms is not None:
+        test &= pl.col("time") >= window.since_ms
+    if window.until_ms is not None:
+        test &= pl.col("time") < window.until_ms
+    if window.accounts:
+        test &= pl.col("account").is_in(sorted(window.accounts))
+    return test.fill_null(False)  # a row without an account is outside an account filter
+
+
+def _bulk(run: FastRun, df: pl.DataFrame, fast: pl.DataFrame) -> Bulk:
+    filtered = df.filter(pl.col("fast") & ~pl.col("admitted")).height
+    if fast.is_empty():
+        return Bulk(run.source, 0, filtered, [], 0, 0, [], [], [])
+    named = fast.filter(pl.col("account").is_not_null())
+    accounts = named.group_by("account").agg(
+        pl.len(), pl.col("time").min().alias("first"), pl.col("time").max().alias("last")
+    )
+    evidence: list[tuple[str, str, int]] = []
+    auth: list[tuple[str, str, int]] = []
+    keyed = named.filter(pl.col("f").is_not_null()).group_by("account", "m", "c", "f").len()
+    for account, m, c, f, count in keyed.iter_rows():
+        clues, method = run.evaluated[(m, c, f)]
+        evidence.extend((account, p, w) for p, w in clues)
+        if method:
+            auth.append((account, method, count))
+    for account in accounts["account"]:
+        evidence.extend((account, p, w) for p, w in _account_clues(run, account))
+    return Bulk(
+        run.source,
+        fast.height,
+        filtered,
+        list(fast.group_by("level").len().iter_rows()),
+        fast["time"].min(),  # type: ignore[arg-type]
+        fast["time"].max(),  # type: ignore[arg-type]
+        list(accounts.iter_rows()),
+        evidence,
+        auth,
+    )
+
+
+def _account_clues(run: FastRun, account: str) -> list[tuple[str, int]]:
+    key = ("", "", "\x00" + account)
+    if key not in run.evaluated:
+        probe = Record(None, 30, "", account, None, (), None, None, None, None, {}, "", "", 0)
+        run.evaluated[key] = (provider_signals(probe), None)
+    clues: list[tuple[str, int]] = run.evaluated[key][0]
+    return clues
+
+
+def _replay(
+    run: FastRun, df: pl.DataFrame, fast: pl.DataFrame, first_line: int
+) -> dict[tuple[str | None, str], int]:
+    """Per-line rows and the fast rows' state effects, merged in input order. A run of equal
+    effects for one account, with no per-line row between that could touch it, acts like its
+    first and last member, so only those are replayed."""
+    plan = run.plan
+    effects = fast.filter(pl.col("account").is_not_null() & MSG.is_in(list(plan.effects))).select(
+        *("row", "account", "time", "barrier", "own"),
+        MSG.replace_strict(plan.effects, return_dtype=pl.String).alias("effect"),
+    )
+    group = ["account", "barrier", "own"]
+    effects = effects.with_columns(
+        keep=(pl.col("effect") != pl.col("effect").shift(1).over(group)).fill_null(True)
+        | (pl.col("effect") != pl.col("effect").shift(-1).over(group)).fill_null(True)
+    ).filter("keep")
+    events = effects.select("row", "account", "effect", "time").iter_rows()
+    python = df.filter("py").select("row", "line", "prior").iter_rows()
+    signal_rows: dict[tuple[str | None, str], int] = {}
+    collector = run.collector
+    for item in _merge(python, events):
+        if len(item) == 3:
+            row, line, prior = item
+            collector.advance_clock(prior)
+            for record in _python_line(run, first_line + row, line or ""):
+                signal = SIGNALS.get(record.msg)
+                if signal:
+                    signal_rows[(record.account, signal)] = row
+                    signal_rows[(None, signal)] = row
+        else:
+            _, account, effect, t = item
+            collector.fast_state(account, effect, t)
+    return signal_rows
+
+
+def _merge(a: Iterator[tuple[Any, ...]], b: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    nxt_a, nxt_b = next(a, None), next(b, None)
+    while nxt_a is not None or nxt_b is not None:
+        if nxt_b is None or (nxt_a is not None and nxt_a[0] < nxt_b[0]):
+            yield nxt_a  # type: ignore[misc]
+            nxt_a = next(a, None)
+        else:
+            yield nxt_b
+            nxt_b = next(b, None)
+
+
+def _last_signals(
+    run: FastRun, fast: pl.DataFrame, after: dict[tuple[str | None, str], int]
+) -> None:
+    """Recovery signals are last-writer-wins: a fast row's counts unless a per-line row of the
+    same key came later in the block."""
+    rows = fast.filter(MSG.is_in(list(SIGNALS))).with_columns(
+        MSG.replace_strict(SIGNALS, return_dtype=pl.String).alias("signal")
+    )
+    collector = run.collector
+    last = pl.col("time").sort_by("row").last(), pl.col("row").max().alias("at")
+    for signal, t, at in rows.group_by("signal").agg(*last).iter_rows():
+        if at > after.get((None, signal), -1):
+            collector.signals[signal] = t
+    named = rows.filter(pl.col("account").is_not_null())
+    for account, signal, t, at in named.group_by("account", "signal").agg(*last).iter_rows():
+        if at > after.get((account, signal), -1):
+            collector.track(account).signals[signal] = t
+
+
+def _python_line(run: FastRun, lineno: int, text: str) -> Iterator[Record]:
+    """The per-line path for one line; yields the records it added (for signal order)."""
+    out = []
+    for payload in run.deframer.feed(lineno, text):
+        record = _payload(run, payload)
+        if record is not None:
+            out.append(record)
+    return iter(out)
+
+
+def _payload(run: FastRun, payload: Payload) -> Record | None:
+    entry = parse_payload(payload)
+    collector = run.collector
+    if isinstance(entry, Unparsed):
+        collector.add_unparsed(entry)
+        return None
+    if not run.admits.admits(entry):
+        collector.note_filtered(entry)
+        return None
+    collector.add(entry, run.classifier.classify(entry))
+    return entry

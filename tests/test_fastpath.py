@@ -1,0 +1,167 @@
+"""The columnar fast path (issue 6) must give exactly the per-line path's report.
+
+Each test runs the same input both ways through pipeline.analyze and compares the whole
+report; small blocks make block boundaries fall everywhere.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, analyze_json
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eelogs import fastpath
+from eelogs.catalog import load_catalog
+from eelogs.collect import Collector
+from eelogs.fastplan import build_plan
+from eelogs.framing import _Deframer
+from eelogs.match import Classifier
+from eelogs.pipeline import Analysis, Window, analyze
+from eelogs.sources import Input, Progress, expand_inputs
+
+CATALOG = load_catalog()
+SAMPLE = REPO / "sample_logs" / "emailengine.log"
+SAMPLE_LINES = SAMPLE.read_text().splitlines()
+
+
+def both_ways(paths: list[Path], window: Window | None = None) -> tuple[dict[str, Any], ...]:
+    analysis = Analysis(CATALOG, window or Window())
+    out = []
+    for fast in (True, False):
+        report = analyze(expand_inputs([str(p) for p in paths]), analysis, fast=fast)
+        report.pop("eelogs")
+        out.append(json.loads(json.dumps(report, default=str)))
+    return tuple(out)
+
+
+def fast_lines(path: Path) -> int:
+    """How many lines of `path` the fast path counted in bulk."""
+    run = fastpath.FastRun(
+        str(path), Collector(), Classifier(CATALOG), Window(), build_plan(CATALOG),
+        _Deframer(str(path), None),
+    )  # fmt: skip
+    fastpath.read_fast(Input(str(path), path=path), run, Progress())
+    return run.fast_lines
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastpath, "BLOCK_BYTES", 64 * 1024)
+
+
+def test_sample_log_same_report_and_mostly_fast(small_blocks: None) -> None:
+    fast, slow = both_ways([SAMPLE])
+    assert fast == slow
+    assert fast["input"]["records"] == len(SAMPLE_LINES)
+    assert fast_lines(SAMPLE) > len(SAMPLE_LINES) * 0.6
+
+
+def test_generated_day_same_report(tmp_path: Path, small_blocks: None) -> None:
+    log = tmp_path / "day.log"
+    subprocess.run(
+        [sys.executable, str(REPO / "sample_logs/generate.py"), "--lines", "30000",
+         "--accounts", "300", "-o", str(log)],
+        check=True,
+    )  # fmt: skip
+    fast, slow = both_ways([log])
+    assert fast == slow
+    assert fast["accounts"], "the generated day has accounts"
+    assert fast_lines(log) > 20000
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        Window(since_ms=1795420800000 + 3 * 3_600_000),
+        Window(until_ms=1795420800000 + 5 * 3_600_000),
+        Window(accounts=frozenset({"jdoe-gmail", "acme-support", "user12"})),
+    ],
+)
+def test_windows_same_report(window: Window, small_blocks: None) -> None:
+    fast, slow = both_ways([SAMPLE], window)
+    assert fast == slow
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "sample_logs/framings").iterdir()))
+def test_other_framings_same_report(name: str, small_blocks: None) -> None:
+    fast, slow = both_ways([REPO / "sample_logs/framings" / name])
+    assert fast == slow
+
+
+def test_compressed_healthy_corpus_same_report(small_blocks: None) -> None:
+    fast, slow = both_ways([REPO / "tests/corpus/healthy.log.gz"])
+    assert fast == slow
+    assert fast["findings"] == []
+
+
+def test_stdin_and_file_agree_through_the_cli() -> None:
+    from_file = analyze_json(str(SAMPLE))
+    from_stdin = analyze_json("-", stdin=SAMPLE.read_bytes())
+    for report in (from_file, from_stdin):
+        report.pop("eelogs")
+    # the only difference allowed: where the samples say they came from
+    as_stdin = json.dumps(from_file).replace(json.dumps(str(SAMPLE))[1:-1], "<stdin>")
+    assert json.loads(as_stdin) == from_stdin
+
+
+# Lines that stress the routing: escapes, duplicate and nested keys, odd types, garbage,
+# a pretty-printed object, a level that is not two digits, a time that is not 13 digits.
+_ODD = [
+    '{"level":30,"time":1795420900000,"msg":"New message","account":"jdoe-gmail","account":"x"}',
+    '{"level":30,"time":1795420900001,"msg":"New message","meta":{"account":"ghost"}}',
+    '{"level":30,"time":1795420900002,"msg":"Renewed OAuth2 access token","account":"a@gmail.com",'
+    '"user":"a@gmail.com","url":"https://oauth2.googleapis.com/token","component":"connection-client"}',
+    '{"level":30,"time":1795420900003,"msg":"User \\"bob\\" authenticated","account":"bob"}',
+    '{"level":30,"time":1795420900004,"msg":"Failed to \\u0061uthenticate","account":"bob"}',
+    '{"level":30,"time":1795420900005,"msg":"New message","account":12}',
+    '{"level":5,"time":1795420900006,"msg":"New message","account":"bob"}',
+    '{"level":30,"time":17954209000,"msg":"New message","account":"bob"}',
+    '{"level":30,"time":1795420900008,"msg":"Connection closed","type":"imapClient",'
+    '"account":"bob"}',
+    '{"level":30,"time":1795420900009,"msg":"Successful login without a previous active session",'
+    '"account":"bob"}',
+    '{"level":30,"time":1795420900010,"msg":"OAuth2 authentication request","success":false,'
+    '"account":"bob","response":{"error":"invalid_grant"}}',
+    '{"level":30,"time":1795420900011,"msg":"Notification queue entry completed","account":"bob"}',
+    '{"level":30,"time":1795420900012,"msg":"x","host":"imap.mail.me.com","host":"imap.gmail.com",'
+    '"account":"carol"}',
+    "Starting EmailEngine banner",
+    "{",
+    '  "level": 50, "msg": "Failed to connect", "account": "bob"',
+    "}",
+    '{"level":30,"time":1795420900013,"msg":"broken',
+    "",
+]
+
+
+@settings(
+    max_examples=int(os.environ.get("FASTPATH_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    picks=st.lists(
+        st.one_of(
+            st.integers(0, len(SAMPLE_LINES) - 1).map(lambda i: SAMPLE_LINES[i]),
+            st.sampled_from(_ODD),
+        ),
+        min_size=1,
+        max_size=400,
+    ),
+    block=st.sampled_from([512, 4096, 65536]),
+)
+def test_any_mix_of_lines_same_report(
+    picks: list[str], block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastpath, "BLOCK_BYTES", block)
+    log = tmp_path / "mix.log.gz"
+    log.write_bytes(gzip.compress("\n".join(picks).encode()))
+    fast, slow = both_ways([log])
+    assert fast == slow
