@@ -5,6 +5,7 @@ Every reader streams: lines are yielded as they are read, never collected.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import gzip
 import io
@@ -13,6 +14,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,3 +239,34 @@ def is_terminal_stdin() -> bool:
         return os.isatty(sys.stdin.fileno())
     except (ValueError, OSError):
         return False
+
+
+class ProgressBar:
+    """`eelogs: reading big.log  120 MB of 300 MB (40%)` on stderr, only on a terminal, at
+    most five times a second; gone when the input is read."""
+
+    def __init__(self, inp: Input) -> None:
+        self.name = inp.name
+        self.shown = False
+        self.on = sys.stderr.isatty()
+        self.total: int | None = None
+        if self.on and inp.path is not None and not is_compressed(inp.path):
+            with contextlib.suppress(OSError):
+                self.total = inp.path.stat().st_size - inp.start_offset
+        self._next = time.monotonic() + 0.5  # short inputs never show a bar
+
+    def update(self, done: int) -> None:
+        if not self.on or time.monotonic() < self._next:
+            return
+        self._next = time.monotonic() + 0.2
+        text = f"eelogs: reading {self.name}  {done / 1e6:,.0f} MB"
+        if self.total:
+            text += f" of {self.total / 1e6:,.0f} MB ({min(100, 100 * done // self.total)}%)"
+        sys.stderr.write("\r\x1b[2K" + text)
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()

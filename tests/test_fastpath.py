@@ -6,6 +6,7 @@ report; small blocks make block boundaries fall everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, analyze_json
+from conftest import REPO, analyze_json, eelogs_command, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,7 +145,9 @@ _ODD = [
 
 
 @settings(
-    max_examples=int(os.environ.get("FASTPATH_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("FASTPATH_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     picks=st.lists(
@@ -165,3 +168,32 @@ def test_any_mix_of_lines_same_report(
     log.write_bytes(gzip.compress("\n".join(picks).encode()))
     fast, slow = both_ways([log])
     assert fast == slow
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    """A long read shows bytes read of the total on a terminal's stderr, and nothing when
+    stderr is a file or a pipe."""
+    import os as _os
+    import pty
+
+    log = tmp_path / "long.log"
+    with log.open("w") as out:
+        for _ in range(60):
+            out.write(SAMPLE.read_text())
+    master, slave = pty.openpty()
+    proc = subprocess.run(
+        [*eelogs_command(), "analyze", str(log), "--format", "json"],
+        stdout=subprocess.DEVNULL, stderr=slave, env={**_os.environ, "NO_COLOR": "1"},
+        timeout=300, check=False,
+    )  # fmt: skip
+    _os.close(slave)
+    seen = b""
+    with contextlib.suppress(OSError):
+        while chunk := _os.read(master, 65536):
+            seen += chunk
+    _os.close(master)
+    assert proc.returncode == 0
+    text = seen.decode(errors="replace")
+    assert f"eelogs: reading {log}" in text and " MB of " in text and "%)" in text
+    piped = run(["analyze", str(log), "--format", "json"], timeout=300)
+    assert "MB of" not in piped.stderr
