@@ -7,13 +7,14 @@ looked at once and dropped. The polars stage (aggregate.py) turns what is kept i
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from eelogs.match import Match, error_text
 from eelogs.parse import LEVEL_NAMES, Record, Unparsed, record_field
 from eelogs.providers import auth_method, provider_signals
-from eelogs.states import HEALTHY_FROM, SIGNALS, ConnectionClock, next_state
+from eelogs.states import SIGNALS, ConnectionClock, next_state
 from eelogs.unmatched import TemplateMiner
 
 EVENT_WINDOW_MS = 5_000  # lines of one failure are written within milliseconds
@@ -173,7 +174,9 @@ class Collector:
         method = auth_method(record)
         if method:
             track.auth[method] += 1
-        self._step(track, record, t, signal)
+        self._step(track, record, t, record.time_ms)
+        if signal:
+            track.signals[signal] = t
         if (
             match.pattern.scope != "instance"
             if match is not None
@@ -188,36 +191,39 @@ class Collector:
             track = self.accounts[account] = AccountTrack(account)
         return track
 
-    def _step(self, track: AccountTrack, record: Record, t: int, signal: str | None) -> None:
-        """The order-dependent part of an account record: state machine and recovery signals."""
+    def _step(self, track: AccountTrack, record: Record, t: int, time_ms: int | None) -> None:
+        """The order-dependent part of an account record: the state machine."""
         state = next_state(record, track.state)
         if state is not None:
             if state != track.state:
                 track.state, track.state_since = state, t
-            track.clock.observe(record, state)
-        if signal:
-            track.signals[signal] = t
+            track.clock.observe(time_ms, state)
 
-    def fast_state(self, account: str, effect: str, t: int) -> None:
-        """What `_step` does for a fast-path row (fastplan.FAST_EFFECTS): a message that moves
-        the account towards connected, or activity that proves it is ("healthy")."""
-        track = self.track(account)
-        if effect == "healthy":
-            if track.state not in HEALTHY_FROM:
-                return
-            effect = "connected"
-        if effect != track.state:
-            track.state, track.state_since = effect, t
-        if effect == "connected":
-            track.clock.connected_at = t
+    def replay_state(self, account: str, probe: Record, t: int) -> None:
+        """The state effect of a fast-path row, whose counts were taken in bulk: `probe` is a
+        record with the row's message (fastplan.FastPlan.probes), `t` the row's time."""
+        self._step(self.track(account), probe, t, t)
+
+    def feed(
+        self, entry: Record | Unparsed, classify: Callable[[Record], Match | None],
+        admits: Callable[[Record], bool],
+    ) -> Record | None:  # fmt: skip
+        """One entry of the per-line path; the record when it was added."""
+        if isinstance(entry, Unparsed):
+            self.add_unparsed(entry)
+            return None
+        if not admits(entry):
+            self.note_filtered(entry)
+            return None
+        self.add(entry, classify(entry))
+        return entry
 
     def add_bulk(self, bulk: Bulk) -> None:
         """Counts of fast-path rows, taken with polars (fastpath.py)."""
+        self.filtered += bulk.filtered
         if not bulk.records:
-            self.filtered += bulk.filtered
             return
         self.records += bulk.records
-        self.filtered += bulk.filtered
         self._source(bulk.source)
         for level, count in bulk.levels:
             self.levels[LEVEL_NAMES.get(level, str(level))] += count

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import polars as pl
@@ -21,10 +21,13 @@ from eelogs.collect import Bulk, Collector
 from eelogs.fastplan import LINE, MSG, FastPlan
 from eelogs.framing import Payload, _Deframer
 from eelogs.match import Classifier
-from eelogs.parse import Record, Unparsed, parse_payload
+from eelogs.parse import Record, parse_payload
 from eelogs.providers import DATA_KEYS, MSG_WORDS, URL_WORDS, auth_method, provider_signals
 from eelogs.sources import Input, Progress, ProgressBar, open_binary
 from eelogs.states import SIGNALS
+
+if TYPE_CHECKING:
+    from eelogs.pipeline import Window
 
 BLOCK_BYTES = 8 << 20  # 16 MB blocks run ~10% faster but peak near 300 MB
 MIN_FAST_SHARE = 0.5  # below this a block (journald prefixes, Docker) goes line by line
@@ -32,7 +35,6 @@ _TOKEN = r'"(?:' + "|".join(DATA_KEYS) + r')":(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^
 _BEFORE_LAST_KEY = r'^\{(.*)"(?:' + "|".join(DATA_KEYS) + r')":'
 _KEY_NEEDLES = [f'"{key}":' for key in DATA_KEYS]
 _STATEFUL = ['"__CURSOR"', '"__REALTIME_TIMESTAMP"', '"MESSAGE"', '{"log":']
-_INT = pl.Int64
 
 
 @dataclass
@@ -42,11 +44,15 @@ class FastRun:
     source: str
     collector: Collector
     classifier: Classifier
-    admits: Any  # pipeline.Window
+    window: Window
     plan: FastPlan
-    deframer: _Deframer
+    deframer: _Deframer = field(init=False)
     evaluated: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    account_clues: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     fast_lines: int = 0
+
+    def __post_init__(self) -> None:
+        self.deframer = _Deframer(self.source, None)  # fast inputs carry no account hint
 
 
 def fast_eligible(inp: Input) -> bool:
@@ -76,28 +82,30 @@ def _read_blocks(inp: Input, run: FastRun, progress: Progress, bar: ProgressBar)
             cut = data.rfind(b"\n") + 1
             block, tail = data[:cut], data[cut:]
             if block:
-                _block(run, block, progress.line + 1)
+                lines = block.count(b"\n")
+                _block(run, block, lines, progress.line + 1)
                 progress.offset += len(block)
-                progress.line += block.count(b"\n")
+                progress.line += lines
                 bar.update(progress.offset - inp.start_offset)
         if tail and not inp.whole_lines_only:
-            _block(run, tail, progress.line + 1)
+            _block(run, tail, 1, progress.line + 1)
             progress.offset += len(tail)
             progress.line += 1
 
 
-def _block(run: FastRun, block: bytes, first_line: int) -> None:
+def _block(run: FastRun, block: bytes, lines: int, first_line: int) -> None:
+    """`lines` whole lines, or one line without its newline at the end of the input."""
     # a few lines at the end of a growing file cost less line by line than a polars pass
     small = len(block) < min(256 << 10, BLOCK_BYTES // 4)
-    frame = None if run.deframer.pretty or small else _columns(run, block)
+    frame = None if run.deframer.pretty or small else _columns(run, block, lines)
     if frame is None:
-        for n, raw in enumerate(block.split(b"\n")[: block.count(b"\n") or 1], first_line):
+        for n, raw in enumerate(block.split(b"\n")[:lines], first_line):
             _python_line(run, n, raw.decode("utf-8", "replace").rstrip("\r"))
         return
     _fast(run, frame, first_line)
 
 
-def _columns(run: FastRun, block: bytes) -> pl.DataFrame | None:
+def _columns(run: FastRun, block: bytes, lines: int) -> pl.DataFrame | None:
     """The block as rows with the fields routing needs, or None when it must go line by line."""
     try:
         df = pl.read_csv(
@@ -111,7 +119,7 @@ def _columns(run: FastRun, block: bytes) -> pl.DataFrame | None:
         )
     except pl.exceptions.PolarsError:
         return None
-    if df.height != block.count(b"\n") + (not block.endswith(b"\n")):
+    if df.height != lines:
         return None
     df = df.with_row_index("row").with_columns(_eligible(), *_fields(run.plan))
     df = _escaped_msgs(df)
@@ -186,9 +194,7 @@ def _fast(run: FastRun, df: pl.DataFrame, first_line: int) -> None:
     )
     df = df.with_columns(py=~pl.col("eligible") | _routed(run.plan, df))
     df = _settle_rich(run, df)
-    window = run.admits
-    admitted = pl.col("fast") & _admits(window)
-    df = df.with_columns(admitted=admitted)
+    df = df.with_columns(admitted=pl.col("fast") & _admits(run.window))
     df = df.with_columns(
         prior=pl.when("admitted").then(time).otherwise(0).cum_max().shift(1, fill_value=0),
         barrier=(pl.col("py") & ~pl.col("eligible")).cum_sum(),
@@ -212,8 +218,8 @@ def _top_level(key: str) -> pl.Expr:
 def _routed(plan: FastPlan, df: pl.DataFrame) -> pl.Series:
     """True for eligible rows the per-line path must see."""
     # message tests run once per distinct message, not once per line
-    flagged = df.select(MSG.unique()).filter(plan.maybe_by_msg)["msg"].implode()
-    maybe = df.filter(pl.col("eligible") & (MSG.is_in(flagged) | pl.col("hit")))
+    telling = df.select(MSG.unique()).filter(plan.maybe_by_msg)["msg"].implode()
+    maybe = df.filter(pl.col("eligible") & (MSG.is_in(telling) | pl.col("hit")))
     flagged = maybe.filter(plan.per_line)["row"]
     twice = df.filter(pl.col("eligible") & (pl.col("n_account") >= 2))
     # the binding and the call both name the account: fine when they agree, as they do
@@ -291,7 +297,7 @@ def _evaluate(msg: str, component: str, fields: str) -> tuple[list[tuple[str, in
     return provider_signals(record), auth_method(record)
 
 
-def _admits(window: Any) -> pl.Expr:
+def _admits(window: Window) -> pl.Expr:
     test = pl.lit(True)
     if window.since_ms is not None:
         test &= pl.col("time") >= window.since_ms
@@ -334,11 +340,11 @@ def _bulk(run: FastRun, df: pl.DataFrame, fast: pl.DataFrame) -> Bulk:
 
 
 def _account_clues(run: FastRun, account: str) -> list[tuple[str, int]]:
-    key = ("", "", "\x00" + account)
-    if key not in run.evaluated:
+    """What the account name alone says (its email domain), once per account."""
+    clues = run.account_clues.get(account)
+    if clues is None:
         probe = Record(None, 30, "", account, None, (), None, None, None, None, {}, "", "", 0)
-        run.evaluated[key] = (provider_signals(probe), None)
-    clues: list[tuple[str, int]] = run.evaluated[key][0]
+        clues = run.account_clues[account] = provider_signals(probe)
     return clues
 
 
@@ -350,7 +356,7 @@ def _replay(
     first and last member, so only those are replayed."""
     plan = run.plan
     effects = fast.filter(pl.col("account").is_not_null() & MSG.is_in(list(plan.effects))).select(
-        *("row", "account", "time", "barrier", "own"),
+        *("row", "account", "msg", "time", "barrier", "own"),
         MSG.replace_strict(plan.effects, return_dtype=pl.String).alias("effect"),
     )
     group = ["account", "barrier", "own"]
@@ -358,7 +364,7 @@ def _replay(
         keep=(pl.col("effect") != pl.col("effect").shift(1).over(group)).fill_null(True)
         | (pl.col("effect") != pl.col("effect").shift(-1).over(group)).fill_null(True)
     ).filter("keep")
-    events = effects.select("row", "account", "effect", "time").iter_rows()
+    events = effects.select("row", "account", MSG, "time").iter_rows()
     python = df.filter("py").select("row", "line", "prior").iter_rows()
     signal_rows: dict[tuple[str | None, str], int] = {}
     collector = run.collector
@@ -372,8 +378,8 @@ def _replay(
                     signal_rows[(record.account, signal)] = row
                     signal_rows[(None, signal)] = row
         else:
-            _, account, effect, t = item
-            collector.fast_state(account, effect, t)
+            _, account, msg, t = item
+            collector.replay_state(account, plan.probes[msg], t)
     return signal_rows
 
 
@@ -407,24 +413,12 @@ def _last_signals(
             collector.track(account).signals[signal] = t
 
 
-def _python_line(run: FastRun, lineno: int, text: str) -> Iterator[Record]:
-    """The per-line path for one line; yields the records it added (for signal order)."""
-    out = []
-    for payload in run.deframer.feed(lineno, text):
-        record = _payload(run, payload)
-        if record is not None:
-            out.append(record)
-    return iter(out)
+def _python_line(run: FastRun, lineno: int, text: str) -> list[Record]:
+    """The per-line path for one line; the records it added (for signal order)."""
+    added = (_payload(run, payload) for payload in run.deframer.feed(lineno, text))
+    return [record for record in added if record is not None]
 
 
 def _payload(run: FastRun, payload: Payload) -> Record | None:
     entry = parse_payload(payload)
-    collector = run.collector
-    if isinstance(entry, Unparsed):
-        collector.add_unparsed(entry)
-        return None
-    if not run.admits.admits(entry):
-        collector.note_filtered(entry)
-        return None
-    collector.add(entry, run.classifier.classify(entry))
-    return entry
+    return run.collector.feed(entry, run.classifier.classify, run.window.admits)

@@ -21,7 +21,7 @@ from eelogs.catalog import Block, Catalog, Condition
 from eelogs.collect import _VERSION_MSGS
 from eelogs.dispatch import needs_err
 from eelogs.parse import Record
-from eelogs.states import SIGNALS, next_state
+from eelogs.states import BY_MSG, CONDITIONAL, HEALTHY, next_state
 
 LINE, MSG, LEVEL = pl.col("line"), pl.col("msg"), pl.col("level")
 # Rows holding these go to the per-line path: an error object, or escapes that could hide
@@ -37,8 +37,8 @@ class FastPlan:
     maybe_by_msg: pl.Expr  # cheap first look: a message some block or route cares about
     needles: tuple[str, ...]  # substrings worth a second look (one per block, plus routes)
     per_line: pl.Expr  # exact enough: this row must take the per-line path
-    effects: dict[str, str]  # message → state effect for fast rows
-    event_msgs: frozenset[str]  # messages with a state effect or a recovery signal
+    effects: dict[str, str]  # message → kind of state effect, for fast rows
+    probes: dict[str, Record]  # message → a record carrying it, to replay its effect
 
 
 def build_plan(catalog: Catalog) -> FastPlan:
@@ -64,8 +64,8 @@ def build_plan(catalog: Catalog) -> FastPlan:
     )
     if always:
         maybe_by_msg = pl.lit(True)
-    event_msgs = frozenset(effects) | frozenset(SIGNALS)
-    return FastPlan(maybe_by_msg, tuple(sorted(needles)), per_line, effects, event_msgs)
+    probes = {msg: _probe(msg) for msg in effects}
+    return FastPlan(maybe_by_msg, tuple(sorted(needles)), per_line, effects, probes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,14 +172,13 @@ def _has(needle: str) -> pl.Expr:
 
 def _effects() -> tuple[dict[str, str], set[str]]:
     """Split the messages that move an account's state into those a fast row may carry (with
-    their effect) and those routed to the per-line path."""
-    from eelogs import states
-
+    the kind of their effect: equal kinds in a row act like the first and last of them) and
+    those routed to the per-line path."""
     fast: dict[str, str] = {}
     routed: set[str] = set()
-    for msg in (*states.BY_MSG, *states.HEALTHY, *states.CONDITIONAL):
+    for msg in (*BY_MSG, *HEALTHY, *CONDITIONAL):
         probe = _probe(msg)
-        if msg in states.HEALTHY:
+        if msg in HEALTHY:
             fast[msg] = "healthy"
             continue
         effect = next_state(probe, "unknown")

@@ -15,7 +15,7 @@ from eelogs.catalog import Catalog
 from eelogs.collect import Collector
 from eelogs.fastpath import FastRun, fast_eligible, read_fast
 from eelogs.fastplan import build_plan
-from eelogs.framing import _Deframer, deframe
+from eelogs.framing import deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, Unparsed, iso, parse_payload
 from eelogs.providers import ProviderScores
@@ -86,17 +86,10 @@ def analyze(
             done = Progress()
             if progress is not None:
                 progress[inp.name] = done
-            run = FastRun(inp.name, collector, classifier, window, plan,
-                          _Deframer(inp.name, inp.account_hint))  # fmt: skip
-            read_fast(inp, run, done)
+            read_fast(inp, FastRun(inp.name, collector, classifier, window, plan), done)
             continue
         for entry in read_entries([inp], progress):
-            if isinstance(entry, Unparsed):
-                collector.add_unparsed(entry)
-            elif window.admits(entry):
-                collector.add(entry, classifier.classify(entry))
-            else:
-                collector.note_filtered(entry)
+            collector.feed(entry, classifier.classify, window.admits)
     report = build_report(collector, analysis.catalog, analysis.scope)
     report["input"]["regex_timeouts"] = dict(classifier.regex_timeouts)
     if analysis.baseline is not None:

@@ -63,15 +63,10 @@ HEALTHY = frozenset(
         "Subscription renewed successfully",
     }
 )
-HEALTHY_FROM = frozenset({"syncing", "connecting", "unknown"})  # states activity proves up
+_HEALTHY_FROM = frozenset({"syncing", "connecting", "unknown"})  # states activity proves up
+_SKIPPED = ("Skipped connection setup", "Skipped start", "Skipped establishing connection")
 # Messages whose effect depends on more than the message itself.
-CONDITIONAL = (
-    "Connection closed",
-    "Skipped connection setup",
-    "Skipped start",
-    "Skipped establishing connection",
-    "Closing connection",
-)
+CONDITIONAL = ("Connection closed", *_SKIPPED, "Closing connection")
 # What proves a problem went away, by kind.
 SIGNALS = {
     "Successful login without a previous active session": "login",
@@ -101,12 +96,12 @@ def next_state(record: Record, current: str) -> str | None:
         # EmailEngine only calls an unexpected close `disconnected` when the account was
         # up or coming up; after a failed login the error state stays.
         return "disconnected" if current in _LIVE else None
-    if msg in CONDITIONAL[1:4]:
+    if msg in _SKIPPED:
         reason = data.get("reason")
         return reason if reason in ("paused", "unset") else None
     if msg == "Closing connection" and data.get("action") == "pause":
         return "paused"
-    if msg in HEALTHY and current in HEALTHY_FROM:
+    if msg in HEALTHY and current in _HEALTHY_FROM:
         return "connected"
     return None
 
@@ -120,8 +115,7 @@ class ConnectionClock:
         self.connected_at: int | None = None
         self.short_lived: deque[int] = deque(maxlen=64)
 
-    def observe(self, record: Record, state: str | None) -> None:
-        t = record.time_ms
+    def observe(self, t: int | None, state: str | None) -> None:
         if t is None:
             return
         if state == "connected":

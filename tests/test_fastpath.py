@@ -24,7 +24,6 @@ from eelogs import fastpath
 from eelogs.catalog import load_catalog
 from eelogs.collect import Collector
 from eelogs.fastplan import build_plan
-from eelogs.framing import _Deframer
 from eelogs.match import Classifier
 from eelogs.pipeline import Analysis, Window, analyze
 from eelogs.sources import Input, Progress, expand_inputs
@@ -47,9 +46,8 @@ def both_ways(paths: list[Path], window: Window | None = None) -> tuple[dict[str
 def fast_lines(path: Path) -> int:
     """How many lines of `path` the fast path counted in bulk."""
     run = fastpath.FastRun(
-        str(path), Collector(), Classifier(CATALOG), Window(), build_plan(CATALOG),
-        _Deframer(str(path), None),
-    )  # fmt: skip
+        str(path), Collector(), Classifier(CATALOG), Window(), build_plan(CATALOG)
+    )
     fastpath.read_fast(Input(str(path), path=path), run, Progress())
     return run.fast_lines
 
