@@ -18,7 +18,7 @@ import orjson
 import polars as pl
 
 from eelogs.collect import Bulk, Collector
-from eelogs.fastplan import LINE, MSG, FastPlan
+from eelogs.fastplan import LINE, MSG, SEP, FastPlan
 from eelogs.framing import Payload, _Deframer
 from eelogs.match import Classifier
 from eelogs.parse import Record, parse_payload
@@ -176,7 +176,8 @@ def _fields(plan: FastPlan) -> list[pl.Expr]:
         LINE.str.extract(r'"account":"([^"\\]*)"', 1).alias("account"),
         LINE.str.count_matches('"msg":', literal=True).alias("n_msg"),
         LINE.str.count_matches('"account":', literal=True).alias("n_account"),
-        LINE.str.contains_any(list(plan.needles)).alias("hit"),
+        (pl.lit(True) if plan.everything else LINE.str.contains_any(list(plan.hit_needles)))
+        .alias("hit"),
     ]
 
 
@@ -217,11 +218,18 @@ def _top_level(key: str) -> pl.Expr:
 
 def _routed(plan: FastPlan, df: pl.DataFrame) -> pl.Series:
     """True for eligible rows the per-line path must see."""
-    # message tests run once per distinct message, not once per line
-    telling = df.select(MSG.unique()).filter(plan.maybe_by_msg)["msg"].implode()
-    maybe = df.filter(pl.col("eligible") & (MSG.is_in(telling) | pl.col("hit")))
-    flagged = maybe.filter(plan.per_line)["row"]
-    twice = df.filter(pl.col("eligible") & (pl.col("n_account") >= 2))
+    eligible = df.filter("eligible")
+    telling = plan.telling(eligible["msg"].unique().to_list())
+    found = LINE.str.extract_many(list(plan.needles), overlapping=True)
+    maybe = eligible.filter(MSG.is_in(telling) | pl.col("hit")).select(
+        "row", "msg", "level", found.list.unique().list.sort().list.join(SEP).alias("found")
+    )
+    keys = maybe.select("msg", "level", "found").unique()
+    routed = keys.filter(
+        pl.Series([plan.must_route(*key) for key in keys.iter_rows()], dtype=pl.Boolean)
+    )
+    flagged = maybe.join(routed, on=["msg", "level", "found"], how="semi")["row"]
+    twice = eligible.filter(pl.col("n_account") >= 2)
     # the binding and the call both name the account: fine when they agree, as they do
     dup = LINE.str.extract_all(r'"account":"[^"\\]*"')
     odd = twice.filter((dup.list.n_unique() != 1) | (dup.list.len() != pl.col("n_account")))

@@ -1,142 +1,209 @@
 """What the fast path may skip, derived from the catalog and the state tables.
 
 A line takes the fast path only when no pattern can match it. For every [[match]] block this
-module builds a polars test that is true whenever the block could hold: `msg` conditions are
-tested exactly on the extracted `msg`, other string tests become substrings the raw line must
-contain, and what cannot be decided that way (regexes, numbers, missing fields) counts as
-"could hold". A line passing some block's test is classified by the per-line path, so the fast
-path can only be slower than necessary, never wrong, whatever the catalog says.
+module keeps a test that is true whenever the block could hold: `msg` and `level` conditions
+are tested exactly, by the classifier itself, once per distinct value; other string, boolean
+and integer tests become substrings the raw line must contain; what cannot be decided that
+way (regexes on other fields, numbers, missing fields) counts as "could hold". A line passing
+some block's test is classified by the per-line path, so the fast path can only be slower
+than necessary, never wrong, whatever the catalog says.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any
 
 import orjson
 import polars as pl
+import regex
 
-from eelogs.catalog import Block, Catalog, Condition
+from eelogs.catalog import Block, Catalog, Condition, Pattern
 from eelogs.collect import _VERSION_MSGS
 from eelogs.dispatch import needs_err
+from eelogs.match import Classifier
 from eelogs.parse import Record
 from eelogs.states import BY_MSG, CONDITIONAL, HEALTHY, next_state
 
-LINE, MSG, LEVEL = pl.col("line"), pl.col("msg"), pl.col("level")
+LINE, MSG = pl.col("line"), pl.col("msg")
 # Rows holding these go to the per-line path: an error object, or escapes that could hide
 # a needle (`\u0041`, `\/`).
 ROUTE_NEEDLES = ('"err"', "\\u", "\\/")
 # State effects a fast row may have; the others (errors, pauses, closes) are rare and
 # depend on more than the message, so their lines take the per-line path.
 FAST_EFFECTS = frozenset({"connecting", "syncing", "connected", "healthy"})
-
-
-@dataclass(frozen=True, slots=True)
-class FastPlan:
-    maybe_by_msg: pl.Expr  # cheap first look: a message some block or route cares about
-    needles: tuple[str, ...]  # substrings worth a second look (one per block, plus routes)
-    per_line: pl.Expr  # exact enough: this row must take the per-line path
-    effects: dict[str, str]  # message → kind of state effect, for fast rows
-    probes: dict[str, Record]  # message → a record carrying it, to replay its effect
-
-
-def build_plan(catalog: Catalog) -> FastPlan:
-    blocks = [b for p in catalog.patterns for b in p.match if not needs_err(b)]
-    tests = [_block_test(b) for b in blocks]
-    effects, routed = _effects()
-    routed_msgs = sorted(routed | set(_VERSION_MSGS))
-    msg_parts = [t.msg for t in tests if t.msg is not None]
-    maybe_by_msg = reduce(lambda a, b: a | b, msg_parts, MSG.is_in(routed_msgs))
-    needles = set(ROUTE_NEEDLES)
-    always = False
-    for test in tests:
-        if test.msg is None:
-            if test.needles:
-                needles.add(max(test.needles, key=len))
-            else:
-                always = True
-    exact = [t.expr for t in tests]
-    per_line = reduce(
-        lambda a, b: a | b,
-        exact,
-        LINE.str.contains_any(list(ROUTE_NEEDLES)) | MSG.is_in(routed_msgs),
-    )
-    if always:
-        maybe_by_msg = pl.lit(True)
-    probes = {msg: _probe(msg) for msg in effects}
-    return FastPlan(maybe_by_msg, tuple(sorted(needles)), per_line, effects, probes)
+_FAST_LEVELS = range(10, 40)  # the levels a fast row may have
 
 
 @dataclass(frozen=True, slots=True)
 class _Test:
-    expr: pl.Expr
-    msg: pl.Expr | None  # the part that only looks at msg, when there is one
-    needles: tuple[str, ...]
+    """One [[match]] block as the fast path sees it."""
+
+    pattern: Pattern
+    exact: tuple[Condition, ...]  # msg and level conditions, tested exactly
+    groups: tuple[tuple[str, ...], ...]  # the line holds one needle of each group
+    by_msg: bool  # the block tests msg: a message tells whether it can hold
 
 
-def _block_test(block: Block) -> _Test:
-    parts: list[pl.Expr] = []
-    msg_parts: list[pl.Expr] = []
-    needles: list[str] = []
+class FastPlan:
+    """Routing decisions for one run, memoised: which messages deserve a second look, and
+    which (message, level, needles found) rows must take the per-line path."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._judge = Classifier(catalog)  # its own regex-timeout count, never reported
+        blocks = [(p, b) for p in catalog.patterns for b in p.match if not needs_err(b)]
+        tests = [_test(p, b) for p, b in blocks]
+        self.effects, routed = _effects()
+        self._routed = frozenset(routed | set(_VERSION_MSGS))
+        self.probes = {msg: _probe(msg) for msg in self.effects}
+        self.needles = tuple(
+            sorted({*ROUTE_NEEDLES, *(n for t in tests for g in t.groups for n in g)})
+        )
+        self.hit_needles, self.everything = self._hits(tests)
+        self._by_eq: dict[str, list[_Test]] = {}
+        self._quick: list[_Test] = []  # their first msg condition has a quick pre-check
+        self._other: list[_Test] = []  # a message rules them out only by evaluation
+        self._free: list[_Test] = []  # no msg condition: every message is a candidate
+        for test in tests:
+            first = _first_msg(test)
+            if first is None:
+                self._free.append(test)
+            elif first.modifier == "eq":
+                for value in {v for v in first.values if isinstance(v, str)}:
+                    self._by_eq.setdefault(value, []).append(test)
+            else:
+                (self._quick if _quick_check(first) else self._other).append(test)
+        self._could = _combined([_quick_check(_first_msg(t)) for t in self._quick])
+        self._candidates: dict[str, list[_Test]] = {}
+        self._telling: set[str] = set()
+        self._route: dict[tuple[str | None, int, str], bool] = {}
+
+    def _hits(self, tests: list[_Test]) -> tuple[tuple[str, ...], bool]:
+        """Needles one of which a line holds when a block without msg conditions could hold
+        for it, and whether some such block has none (every line deserves a second look)."""
+        hits, everything = set(ROUTE_NEEDLES), False
+        for test in tests:
+            if test.by_msg or not any(self._exact(test, None, lv) for lv in _FAST_LEVELS):
+                continue
+            if test.groups:  # one needle of each group must be there: any group will do
+                hits.update(max(test.groups, key=lambda g: min(map(len, g))))
+            else:
+                everything = True
+        return tuple(sorted(hits)), everything
+
+    def telling(self, msgs: list[str]) -> list[str]:
+        """The messages some block or state rule cares about."""
+        self._learn(msgs)
+        return [m for m in msgs if m in self._routed or m in self._telling]
+
+    def must_route(self, msg: str, level: int, found: str) -> bool:
+        """Whether a row must take the per-line path, from its message, level and the
+        needles found in it (`found`: sorted, joined by SEP)."""
+        if msg in self._routed:
+            return True
+        if msg not in self._candidates:
+            self._learn([msg])
+        tests = self._candidates[msg]
+        key = (msg if tests is not self._free else None, level, found)
+        answer = self._route.get(key)
+        if answer is None:
+            if len(self._route) > _MEMO_LIMIT:
+                self._route.clear()
+            have = frozenset(found.split(SEP)) if found else frozenset()
+            answer = self._route[key] = not have.isdisjoint(ROUTE_NEEDLES) or any(
+                self._exact(t, None, level) and all(not have.isdisjoint(g) for g in t.groups)
+                for t in tests
+            )
+        return answer
+
+    def _learn(self, msgs: list[str]) -> None:
+        """Find the tests whose msg conditions hold for each new message. An eq index and
+        one vectorised pre-check spare most of them."""
+        new = [m for m in msgs if m not in self._candidates]
+        if len(self._candidates) + len(new) > _MEMO_LIMIT:  # messages with ids come forever
+            self._candidates.clear()
+            self._telling.clear()
+            new = msgs
+        could = self._could(new) if self._quick else [False] * len(new)
+        for msg, maybe in zip(new, could, strict=True):
+            tests = self._by_eq.get(msg)
+            if tests is None and not maybe and not self._other:
+                self._candidates[msg] = self._free  # the common case: shared, not copied
+                continue
+            tests = (tests or []) + self._other + (self._quick if maybe else [])
+            held = [t for t in tests if self._exact(t, msg, None)]
+            self._candidates[msg] = held + self._free
+            if held:
+                self._telling.add(msg)
+
+    def _exact(self, test: _Test, msg: str | None, level: int | None) -> bool:
+        """The block's msg and level conditions; an unknown value (None) could be anything,
+        and a regex that times out could have matched."""
+        for cond in test.exact:
+            value = msg if cond.path == "msg" else level
+            if value is not None and not self._judge.holds(test.pattern, cond, [value], {}):
+                timed_out = self._judge.regex_timeouts
+                if timed_out:
+                    timed_out.clear()
+                    return True
+                return False
+        return True
+
+
+SEP = "\x1f"  # joins needles found in a line; no needle holds one
+_MEMO_LIMIT = 200_000
+
+
+def _first_msg(test: _Test) -> Any:
+    return next((c for c in test.exact if c.path == "msg"), None)
+
+
+def _quick_check(cond: Condition) -> str | None:
+    """A regex source that finds a message whenever `cond` could hold for it, or None."""
+    texts = [v for v in cond.values if isinstance(v, str)]
+    if not texts or len(texts) != len(cond.values):
+        return None
+    if cond.modifier == "re":
+        flags = {c.flags for c in cond.compiled}
+        return "|".join(f"(?:{c.pattern})" for c in cond.compiled) if len(flags) == 1 else None
+    escaped = "|".join(regex.escape(t) for t in texts)
+    forms = {"startswith": f"^(?:{escaped})", "endswith": f"(?:{escaped})$",
+             "contains": f"(?:{escaped})"}  # fmt: skip
+    return forms.get(cond.modifier)
+
+
+def _combined(sources: list[str | None]) -> Callable[[list[str]], list[bool]]:
+    """One vectorised search for all pre-checks; a message that passes is then tested
+    exactly. Rust's regex agrees with Python's on ASCII text for the patterns it accepts, so
+    a message with other characters always passes, and so does everything when Rust refuses
+    the pattern."""
+    joined = "|".join(f"(?:{s})" for s in sources if s is not None)
+    try:
+        pl.select(pl.lit("").str.contains(joined))
+    except pl.exceptions.PolarsError:
+        return lambda msgs: [True] * len(msgs)
+
+    def could(msgs: list[str]) -> list[bool]:
+        texts = pl.Series(msgs, dtype=pl.String)
+        found = texts.str.contains(joined) | (texts.str.len_bytes() != texts.str.len_chars())
+        return found.to_list()
+
+    return could
+
+
+def _test(pattern: Pattern, block: Block) -> _Test:
+    exact: list[Condition] = []
+    groups: list[tuple[str, ...]] = []
     for cond in block.conditions:
-        expr = _msg_test(cond) if cond.path == "msg" else _level_test(cond)
-        if expr is not None:
-            parts.append(expr)
-            if cond.path == "msg":
-                msg_parts.append(expr)
+        if cond.path in ("msg", "level"):
+            exact.append(cond)
             continue
         options = _needles(cond)
         if options:
-            parts.append(reduce(lambda a, b: a | b, (_has(n) for n in options)))
-            if len(options) == 1:
-                needles.append(options[0])
-    expr = reduce(lambda a, b: a & b, parts, pl.lit(True))
-    msg = reduce(lambda a, b: a & b, msg_parts) if msg_parts else None
-    return _Test(expr, msg, tuple(needles))
-
-
-def _msg_test(cond: Condition) -> pl.Expr | None:
-    texts = [v for v in cond.values if isinstance(v, str)]
-    if cond.modifier == "re" and texts:
-        return _regex_test(texts)
-    if len(texts) != len(cond.values) or cond.modifier not in _STRING_TESTS:
-        return None
-    if cond.modifier == "eq":
-        return MSG.is_in(texts)
-    tests: list[pl.Expr] = [_STRING_TESTS[cond.modifier](v) for v in texts]
-    return reduce(lambda a, b: a | b, tests)
-
-
-_STRING_TESTS: dict[str, Any] = {
-    "eq": None,
-    "startswith": lambda v: MSG.str.starts_with(v),
-    "endswith": lambda v: MSG.str.ends_with(v),
-    "contains": lambda v: MSG.str.contains(v, literal=True),
-}
-
-
-def _regex_test(patterns: list[str]) -> pl.Expr | None:
-    """A `msg` regex run by polars. Rust's regex agrees with Python's on ASCII text for the
-    patterns it accepts; a message with other characters counts as a possible match."""
-    try:
-        for pattern in patterns:
-            pl.select(pl.lit("").str.contains(pattern))
-    except pl.exceptions.PolarsError:
-        return None
-    unsure = MSG.str.len_bytes() != MSG.str.len_chars()
-    return reduce(lambda a, b: a | b, (MSG.str.contains(p) for p in patterns), unsure)
-
-
-def _level_test(cond: Condition) -> pl.Expr | None:
-    numbers = [v for v in cond.values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if cond.path != "level" or not numbers or len(numbers) != len(cond.values):
-        return None
-    if cond.modifier == "gte":
-        return reduce(lambda a, b: a | b, (LEVEL.ge(v) for v in numbers))
-    if cond.modifier == "lt":
-        return reduce(lambda a, b: a | b, (LEVEL.lt(v) for v in numbers))
-    return LEVEL.is_in(numbers) if cond.modifier == "eq" else None
+            groups.append(tuple(options))
+    by_msg = any(c.path == "msg" for c in exact)
+    return _Test(pattern, tuple(exact), tuple(groups), by_msg)
 
 
 def _needles(cond: Condition) -> list[str]:
@@ -149,7 +216,7 @@ def _needles(cond: Condition) -> list[str]:
         # JSON.stringify writes true, false and integers one way only
         return [orjson.dumps(v).decode() for v in cond.values]
     texts = [v for v in cond.values if isinstance(v, str) and v]
-    if len(texts) != len(cond.values) or cond.modifier not in _STRING_TESTS:
+    if len(texts) != len(cond.values) or cond.modifier not in _TEXT_MODIFIERS:
         return []
     if cond.path == "error_text":
         # error_text joins several fields with newlines: only a test within one field helps
@@ -158,16 +225,15 @@ def _needles(cond: Condition) -> list[str]:
     return [_json(v) if cond.modifier == "eq" else _json(v)[1:-1] for v in texts]
 
 
+_TEXT_MODIFIERS = ("eq", "startswith", "endswith", "contains")
+
+
 def _literal(value: Any) -> bool:
     return isinstance(value, bool) or (isinstance(value, int) and value >= 0)
 
 
 def _json(text: str) -> str:
     return orjson.dumps(text).decode()
-
-
-def _has(needle: str) -> pl.Expr:
-    return LINE.str.contains(needle, literal=True)
 
 
 def _effects() -> tuple[dict[str, str], set[str]]:

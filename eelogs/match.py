@@ -103,14 +103,16 @@ class Classifier:
     def _block(self, pattern: Pattern, block: Block, view: _View, captured: dict[str, Any]) -> bool:
         groups: dict[str, Any] = {}
         for cond in block.conditions:
-            if not self._condition(pattern, cond, view.values(cond.path), groups):
+            if not self.holds(pattern, cond, view.values(cond.path), groups):
                 return False
         captured.update(groups)
         return True
 
-    def _condition(
+    def holds(
         self, pattern: Pattern, cond: Condition, values: list[Any], groups: dict[str, Any]
     ) -> bool:
+        """Whether `cond` of `pattern` holds for a field's `values`; regex groups go to
+        `groups`."""
         mod = cond.modifier
         if mod == "exists":
             return bool(values) is bool(cond.values[0])

@@ -14,7 +14,7 @@ from eelogs.baseline import apply_baseline
 from eelogs.catalog import Catalog
 from eelogs.collect import Collector
 from eelogs.fastpath import FastRun, fast_eligible, read_fast
-from eelogs.fastplan import build_plan
+from eelogs.fastplan import FastPlan
 from eelogs.framing import deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, Unparsed, iso, parse_payload
@@ -80,7 +80,7 @@ def analyze(
     classifier = Classifier(analysis.catalog)
     collector = Collector()
     window = analysis.window
-    plan = build_plan(analysis.catalog) if fast else None
+    plan = FastPlan(analysis.catalog) if fast else None
     for inp in inputs:
         if plan is not None and fast_eligible(inp):
             done = Progress()

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from eelogs import fastpath
 from eelogs.catalog import load_catalog
 from eelogs.collect import Collector
-from eelogs.fastplan import build_plan
+from eelogs.fastplan import FastPlan
 from eelogs.match import Classifier
 from eelogs.pipeline import Analysis, Window, analyze
 from eelogs.sources import Input, Progress, expand_inputs
@@ -46,7 +46,7 @@ def both_ways(paths: list[Path], window: Window | None = None) -> tuple[dict[str
 def fast_lines(path: Path) -> int:
     """How many lines of `path` the fast path counted in bulk."""
     run = fastpath.FastRun(
-        str(path), Collector(), Classifier(CATALOG), Window(), build_plan(CATALOG)
+        str(path), Collector(), Classifier(CATALOG), Window(), FastPlan(CATALOG)
     )
     fastpath.read_fast(Input(str(path), path=path), run, Progress())
     return run.fast_lines
