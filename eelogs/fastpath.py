@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
-from eelogs.collect import Bulk, Collector
+from eelogs.collect import Collector
+from eelogs.fastbulk import Clues, Gathered
 from eelogs.fastplan import LINE, MSG, SEP, FastPlan
 from eelogs.framing import Payload, _Deframer
 from eelogs.match import Classifier
 from eelogs.parse import Record, parse_payload
-from eelogs.providers import DATA_KEYS, MSG_WORDS, URL_WORDS, auth_method, provider_signals
 from eelogs.sources import Input, Progress, ProgressBar, open_binary
 from eelogs.states import SIGNALS
 
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
 
 BLOCK_BYTES = 8 << 20  # 16 MB blocks run ~10% faster but peak near 300 MB
 MIN_FAST_SHARE = 0.5  # below this a block (journald prefixes, Docker) goes line by line
-_TOKEN = r'"(?:' + "|".join(DATA_KEYS) + r')":(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,}\]]*)'
-_BEFORE_LAST_KEY = r'^\{(.*)"(?:' + "|".join(DATA_KEYS) + r')":'
-_KEY_NEEDLES = [f'"{key}":' for key in DATA_KEYS]
 _STATEFUL = ['"__CURSOR"', '"__REALTIME_TIMESTAMP"', '"MESSAGE"', '{"log":']
 
 
@@ -47,12 +44,13 @@ class FastRun:
     window: Window
     plan: FastPlan
     deframer: _Deframer = field(init=False)
-    evaluated: dict[tuple[str, str, str], Any] = field(default_factory=dict)
-    account_clues: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    clues: Clues = field(default_factory=Clues)
+    gathered: Gathered = field(init=False)
     fast_lines: int = 0
 
     def __post_init__(self) -> None:
         self.deframer = _Deframer(self.source, None)  # fast inputs carry no account hint
+        self.gathered = Gathered(self.source)
 
 
 def fast_eligible(inp: Input) -> bool:
@@ -68,6 +66,7 @@ def read_fast(inp: Input, run: FastRun, progress: Progress) -> None:
         _read_blocks(inp, run, progress, bar)
     finally:
         bar.close()
+    run.gathered.flush(run.collector)
     for payload in run.deframer.finish():
         _payload(run, payload)
 
@@ -176,8 +175,9 @@ def _fields(plan: FastPlan) -> list[pl.Expr]:
         LINE.str.extract(r'"account":"([^"\\]*)"', 1).alias("account"),
         LINE.str.count_matches('"msg":', literal=True).alias("n_msg"),
         LINE.str.count_matches('"account":', literal=True).alias("n_account"),
-        (pl.lit(True) if plan.everything else LINE.str.contains_any(list(plan.hit_needles)))
-        .alias("hit"),
+        (pl.lit(True) if plan.everything else LINE.str.contains_any(list(plan.hit_needles))).alias(
+            "hit"
+        ),
     ]
 
 
@@ -194,7 +194,9 @@ def _fast(run: FastRun, df: pl.DataFrame, first_line: int) -> None:
         & ((pl.col("n_account") == 0) | _top_level('"account":')),
     )
     df = df.with_columns(py=~pl.col("eligible") | _routed(run.plan, df))
-    df = _settle_rich(run, df)
+    ambiguous, rich = run.clues.settle(df)
+    df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(ambiguous.implode()))
+    df = df.with_columns(fast=~pl.col("py"))
     df = df.with_columns(admitted=pl.col("fast") & _admits(run.window))
     df = df.with_columns(
         prior=pl.when("admitted").then(time).otherwise(0).cum_max().shift(1, fill_value=0),
@@ -203,9 +205,9 @@ def _fast(run: FastRun, df: pl.DataFrame, first_line: int) -> None:
     )
     fast = df.filter("admitted")
     run.fast_lines += fast.height
-    run.collector.add_bulk(_bulk(run, df, fast))
-    signal_rows = _replay(run, df, fast, first_line)
-    _last_signals(run, fast, signal_rows)
+    run.gathered.filtered += df.filter(pl.col("fast") & ~pl.col("admitted")).height
+    run.gathered.add(run.clues, fast, rich, first_line)
+    _replay(run, df, fast, first_line)
 
 
 def _top_level(key: str) -> pl.Expr:
@@ -237,74 +239,6 @@ def _routed(plan: FastPlan, df: pl.DataFrame) -> pl.Series:
     return df["row"].is_in(rows.implode())
 
 
-def _settle_rich(run: FastRun, df: pl.DataFrame) -> pl.DataFrame:
-    """Work out provider clues and auth method of fast rows that carry the fields those
-    depend on, once per distinct combination (columns m, c, f); rows whose fields are
-    ambiguous go per-line."""
-    words = list(MSG_WORDS)
-    rich = df.filter(
-        ~pl.col("py") & (MSG.str.contains_any(words) | LINE.str.contains_any(_KEY_NEEDLES))
-    ).select(
-        "row",
-        pl.when(MSG.str.contains_any(words)).then(MSG).otherwise(pl.lit("")).alias("m"),
-        # auth_method reads the component only with a URL or an OAuth2 message
-        pl.when(MSG.str.contains("OAuth2", literal=True) | LINE.str.contains('"url":'))
-        .then(LINE.str.extract(r'"component"\s*:\s*"([^"]*)"', 1).fill_null(""))
-        .otherwise(pl.lit(""))
-        .alias("c"),
-        _normalised(LINE.str.extract_all(_TOKEN).list.join("\x1e")).alias("f"),
-        # every field read sits in the outer object when no `{` opens before the last one
-        LINE.str.extract(_BEFORE_LAST_KEY, 1).str.contains("{", literal=True).alias("nested"),
-    )
-    bad = rich.filter(pl.col("nested").fill_null(False))["row"].to_list()
-    rich = rich.filter(~pl.col("nested").fill_null(False)).drop("nested")
-    bad_keys = []
-    if len(run.evaluated) > 100_000:  # URLs with ids make new keys forever: bound the memo
-        run.evaluated.clear()
-    for key in rich.select("m", "c", "f").unique().iter_rows():
-        if key not in run.evaluated:
-            run.evaluated[key] = _evaluate(*key)
-        if run.evaluated[key] is None:
-            bad_keys.append("\x1d".join(key))
-    if bad_keys:
-        joined = pl.concat_str("m", "c", "f", separator="\x1d")
-        bad.extend(rich.filter(joined.is_in(bad_keys))["row"].to_list())
-    if bad:
-        rows = pl.Series(bad, dtype=pl.UInt32).implode()
-        rich = rich.filter(~pl.col("row").is_in(rows))
-        df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(rows))
-    df = df.with_columns(fast=~pl.col("py"))
-    return df.join(rich, on="row", how="left")
-
-
-def _normalised(fields: pl.Expr) -> pl.Expr:
-    """Fewer distinct combinations, same answers: a user name only counts by its domain
-    (`_EMAIL_DOMAIN` starts at an `@`), a URL by its host unless URL_WORDS occur later."""
-    url_rest = r'"url":"([^"\\/]*//[^"\\/]*/)[^"\\]*"'
-    telling = r'"url":"[^"\\/]*//[^"\\/]*/[^"]*(?:' + "|".join(URL_WORDS) + ")"
-    users = fields.str.replace_all(r'"(user|username)":"[^"@\\]*@', '"$1":"@')
-    return (
-        pl.when(users.str.contains(telling))
-        .then(users)
-        .otherwise(users.str.replace(url_rest, '"url":"$1"'))
-    )
-
-
-def _evaluate(msg: str, component: str, fields: str) -> tuple[list[tuple[str, int]], Any] | None:
-    items = fields.split("\x1e") if fields else []
-    keys = [item[1 : item.index('":')] for item in items]
-    if len(set(keys)) != len(keys) or "\\" in component:
-        return None
-    try:
-        data = orjson.loads("{" + ",".join(items) + "}")
-    except orjson.JSONDecodeError:
-        return None
-    comp = component or None
-    record = Record(None, 30, msg, None, comp, (comp,) if comp else (), None, None, None, None,
-                    data, "", "", 0)  # fmt: skip
-    return provider_signals(record), auth_method(record)
-
-
 def _admits(window: Window) -> pl.Expr:
     test = pl.lit(True)
     if window.since_ms is not None:
@@ -316,49 +250,7 @@ def _admits(window: Window) -> pl.Expr:
     return test.fill_null(False)  # a row without an account is outside an account filter
 
 
-def _bulk(run: FastRun, df: pl.DataFrame, fast: pl.DataFrame) -> Bulk:
-    filtered = df.filter(pl.col("fast") & ~pl.col("admitted")).height
-    if fast.is_empty():
-        return Bulk(run.source, 0, filtered, [], 0, 0, [], [], [])
-    named = fast.filter(pl.col("account").is_not_null())
-    accounts = named.group_by("account").agg(
-        pl.len(), pl.col("time").min().alias("first"), pl.col("time").max().alias("last")
-    )
-    evidence: list[tuple[str, str, int]] = []
-    auth: list[tuple[str, str, int]] = []
-    keyed = named.filter(pl.col("f").is_not_null()).group_by("account", "m", "c", "f").len()
-    for account, m, c, f, count in keyed.iter_rows():
-        clues, method = run.evaluated[(m, c, f)]
-        evidence.extend((account, p, w) for p, w in clues)
-        if method:
-            auth.append((account, method, count))
-    for account in accounts["account"]:
-        evidence.extend((account, p, w) for p, w in _account_clues(run, account))
-    return Bulk(
-        run.source,
-        fast.height,
-        filtered,
-        list(fast.group_by("level").len().iter_rows()),
-        fast["time"].min(),  # type: ignore[arg-type]
-        fast["time"].max(),  # type: ignore[arg-type]
-        list(accounts.iter_rows()),
-        evidence,
-        auth,
-    )
-
-
-def _account_clues(run: FastRun, account: str) -> list[tuple[str, int]]:
-    """What the account name alone says (its email domain), once per account."""
-    clues = run.account_clues.get(account)
-    if clues is None:
-        probe = Record(None, 30, "", account, None, (), None, None, None, None, {}, "", "", 0)
-        clues = run.account_clues[account] = provider_signals(probe)
-    return clues
-
-
-def _replay(
-    run: FastRun, df: pl.DataFrame, fast: pl.DataFrame, first_line: int
-) -> dict[tuple[str | None, str], int]:
+def _replay(run: FastRun, df: pl.DataFrame, fast: pl.DataFrame, first_line: int) -> None:
     """Per-line rows and the fast rows' state effects, merged in input order. A run of equal
     effects for one account, with no per-line row between that could touch it, acts like its
     first and last member, so only those are replayed."""
@@ -374,7 +266,7 @@ def _replay(
     ).filter("keep")
     events = effects.select("row", "account", MSG, "time").iter_rows()
     python = df.filter("py").select("row", "line", "prior").iter_rows()
-    signal_rows: dict[tuple[str | None, str], int] = {}
+    signal_lines = run.gathered.line_signals
     collector = run.collector
     for item in _merge(python, events):
         if len(item) == 3:
@@ -383,12 +275,11 @@ def _replay(
             for record in _python_line(run, first_line + row, line or ""):
                 signal = SIGNALS.get(record.msg)
                 if signal:
-                    signal_rows[(record.account, signal)] = row
-                    signal_rows[(None, signal)] = row
+                    signal_lines[(record.account, signal)] = first_line + row
+                    signal_lines[(None, signal)] = first_line + row
         else:
             _, account, msg, t = item
             collector.replay_state(account, plan.probes[msg], t)
-    return signal_rows
 
 
 def _merge(a: Iterator[tuple[Any, ...]], b: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
@@ -400,25 +291,6 @@ def _merge(a: Iterator[tuple[Any, ...]], b: Iterator[tuple[Any, ...]]) -> Iterat
         else:
             yield nxt_b
             nxt_b = next(b, None)
-
-
-def _last_signals(
-    run: FastRun, fast: pl.DataFrame, after: dict[tuple[str | None, str], int]
-) -> None:
-    """Recovery signals are last-writer-wins: a fast row's counts unless a per-line row of the
-    same key came later in the block."""
-    rows = fast.filter(MSG.is_in(list(SIGNALS))).with_columns(
-        MSG.replace_strict(SIGNALS, return_dtype=pl.String).alias("signal")
-    )
-    collector = run.collector
-    last = pl.col("time").sort_by("row").last(), pl.col("row").max().alias("at")
-    for signal, t, at in rows.group_by("signal").agg(*last).iter_rows():
-        if at > after.get((None, signal), -1):
-            collector.signals[signal] = t
-    named = rows.filter(pl.col("account").is_not_null())
-    for account, signal, t, at in named.group_by("account", "signal").agg(*last).iter_rows():
-        if at > after.get((account, signal), -1):
-            collector.track(account).signals[signal] = t
 
 
 def _python_line(run: FastRun, lineno: int, text: str) -> list[Record]:

@@ -1,0 +1,225 @@
+"""What fast-path rows add to the counts, gathered per block in polars and handed to the
+Collector once per input.
+
+Records per account and level, provider clues and auth methods (worked out by providers.py
+once per distinct combination of the fields they read), and the last recovery signal of each
+kind: last writer wins, by line number, against the per-line rows of the same input. Nothing
+here depends on the order of rows within a block, so it all folds into small frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import polars as pl
+
+from eelogs.collect import Bulk, Collector
+from eelogs.fastplan import LINE, MSG
+from eelogs.parse import Record
+from eelogs.providers import DATA_KEYS, MSG_WORDS, URL_WORDS, auth_method, provider_signals
+from eelogs.states import SIGNALS
+
+_TOKEN = r'"(?:' + "|".join(DATA_KEYS) + r')":(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,}\]]*)'
+_BEFORE_LAST_KEY = r'^\{(.*)"(?:' + "|".join(DATA_KEYS) + r')":'
+_KEY_NEEDLES = [f'"{key}":' for key in DATA_KEYS]
+_KEY = ["m", "c", "f"]
+_CLUE = pl.Struct({"provider": pl.String, "weight": pl.Int64})
+_TABLE: dict[str, pl.DataType] = {
+    "m": pl.String(), "c": pl.String(), "f": pl.String(), "bad": pl.Boolean(),
+    "clues": pl.List(_CLUE), "method": pl.String(),
+}  # fmt: skip
+_MEMO_LIMIT = 100_000  # URLs with ids make new keys forever: the memo is bounded
+_FOLD_EVERY = 16  # blocks between folds of the gathered frames: memory stays flat
+
+
+class Clues:
+    """Provider clues and auth methods of fast rows, once per distinct combination of the
+    fields they depend on: msg (when it holds one of MSG_WORDS), component (when it counts)
+    and the DATA_KEYS tokens, normalised so that equal answers share a key."""
+
+    def __init__(self) -> None:
+        self._table = _table([])
+        self._account: dict[str, list[tuple[str, int]]] = {}
+
+    def settle(self, df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+        """Rows whose fields are ambiguous (they go per-line), and the other rich rows with
+        their clues and auth method."""
+        words = list(MSG_WORDS)
+        rich = df.filter(
+            ~pl.col("py") & (MSG.str.contains_any(words) | LINE.str.contains_any(_KEY_NEEDLES))
+        ).select(
+            "row",
+            "account",
+            pl.when(MSG.str.contains_any(words)).then(MSG).otherwise(pl.lit("")).alias("m"),
+            # auth_method reads the component only with a URL or an OAuth2 message
+            pl.when(MSG.str.contains("OAuth2", literal=True) | LINE.str.contains('"url":'))
+            .then(LINE.str.extract(r'"component"\s*:\s*"([^"]*)"', 1).fill_null(""))
+            .otherwise(pl.lit(""))
+            .alias("c"),
+            LINE.str.extract_all(_TOKEN).list.join("\x1e").alias("f"),
+            LINE.str.slice(1).str.contains("{", literal=True).alias("brace"),
+            LINE,
+        )
+        # every field read sits in the outer object when no `{` opens before the last one
+        nested = rich.filter("brace").filter(
+            LINE.str.extract(_BEFORE_LAST_KEY, 1).str.contains("{", literal=True).fill_null(True)
+        )["row"]
+        rich = rich.filter(~pl.col("row").is_in(nested.implode())).drop("brace", "line")
+        rich = rich.join(_normalise(rich.select("f").unique()), on="f").drop("f")
+        rich = rich.rename({"key": "f"})
+        self._learn(rich.select(_KEY).unique())
+        rich = rich.join(self._table, on=_KEY, how="left")
+        bad = pl.concat([nested, rich.filter("bad")["row"]])
+        return bad, rich.filter(~pl.col("bad"))
+
+    def _learn(self, keys: pl.DataFrame) -> None:
+        new = keys.join(self._table, on=_KEY, how="anti")
+        if new.is_empty():
+            return
+        if self._table.height + new.height > _MEMO_LIMIT:
+            self._table = _table([])
+        self._table = pl.concat([self._table, _table(list(new.iter_rows()))])
+
+    def account_clues(self, accounts: list[str]) -> pl.DataFrame:
+        """What each account name alone says (its email domain), once per account."""
+        rows: list[tuple[str, str, int]] = []
+        for account in accounts:
+            clues = self._account.get(account)
+            if clues is None:
+                probe = Record(None, 30, "", account, None, (), None, None, None, None, {},
+                               "", "", 0)  # fmt: skip
+                clues = self._account[account] = provider_signals(probe)
+            rows.extend((account, p, w) for p, w in clues)
+        return pl.DataFrame(rows, schema=_EVIDENCE, orient="row")
+
+
+def _normalise(keys: pl.DataFrame) -> pl.DataFrame:
+    """Fewer distinct combinations, same answers: a user name only counts by its domain
+    (`_EMAIL_DOMAIN` starts at an `@`), a URL by its host unless URL_WORDS occur later."""
+    fields = pl.col("f")
+    url_rest = r'"url":"([^"\\/]*//[^"\\/]*/)[^"\\]*"'
+    telling = r'"url":"[^"\\/]*//[^"\\/]*/[^"]*(?:' + "|".join(URL_WORDS) + ")"
+    users = fields.str.replace_all(r'"(user|username)":"[^"@\\]*@', '"$1":"@')
+    return keys.with_columns(
+        pl.when(users.str.contains(telling))
+        .then(users)
+        .otherwise(users.str.replace(url_rest, '"url":"$1"'))
+        .alias("key")
+    )
+
+
+def _table(keys: list[tuple[str, str, str]]) -> pl.DataFrame:
+    rows = [(*key, *_evaluate(*key)) for key in keys]
+    return pl.DataFrame(rows, schema=_TABLE, orient="row")
+
+
+def _evaluate(msg: str, component: str, fields: str) -> tuple[bool, list[dict[str, Any]], Any]:
+    """(ambiguous, clues, auth method) of one combination."""
+    items = fields.split("\x1e") if fields else []
+    keys = [item[1 : item.index('":')] for item in items]
+    if len(set(keys)) != len(keys) or "\\" in component:
+        return True, [], None
+    try:
+        data = orjson.loads("{" + ",".join(items) + "}")
+    except orjson.JSONDecodeError:
+        return True, [], None
+    comp = component or None
+    record = Record(None, 30, msg, None, comp, (comp,) if comp else (), None, None, None, None,
+                    data, "", "", 0)  # fmt: skip
+    clues = [{"provider": p, "weight": w} for p, w in provider_signals(record)]
+    return False, clues, auth_method(record)
+
+
+_EVIDENCE = {"account": pl.String, "provider": pl.String, "weight": pl.Int64}
+_FOLDS: dict[str, Any] = {
+    "accounts": lambda df: df.group_by("account").agg(
+        pl.col("records").sum(), pl.col("first").min(), pl.col("last").max()
+    ),
+    "levels": lambda df: df.group_by("level").agg(pl.col("records").sum()),
+    "span": lambda df: df.select(pl.col("first").min(), pl.col("last").max()),
+    "evidence": lambda df: df.unique(),
+    "auth": lambda df: df.group_by("account", "method").agg(pl.col("records").sum()),
+    "signals": lambda df: df.group_by("account", "signal").agg(
+        pl.col("time").sort_by("line").last(), pl.col("line").max()
+    ),
+}
+
+
+@dataclass
+class Gathered:
+    """One input's fast rows, folded block by block."""
+
+    source: str
+    records: int = 0
+    filtered: int = 0
+    parts: dict[str, list[pl.DataFrame]] = field(
+        default_factory=lambda: {name: [] for name in _FOLDS}
+    )
+    # the line of the last per-line record that set each (account or None, signal)
+    line_signals: dict[tuple[str | None, str], int] = field(default_factory=dict)
+
+    def add(self, clues: Clues, fast: pl.DataFrame, rich: pl.DataFrame, first_line: int) -> None:
+        """A block's admitted fast rows (`fast`) and their rich rows (`rich`)."""
+        self.records += fast.height
+        if fast.is_empty():
+            return
+        records = pl.len().alias("records")
+        named = fast.filter(pl.col("account").is_not_null())
+        accounts = named.group_by("account").agg(
+            records, pl.col("time").min().alias("first"), pl.col("time").max().alias("last")
+        )
+        kept = rich.join(fast.select("row"), on="row", how="semi").filter(
+            pl.col("account").is_not_null()
+        )
+        evidence = kept.select("account", "clues").explode("clues").drop_nulls("clues")
+        self._part("accounts", accounts)
+        self._part("levels", fast.group_by("level").agg(records))
+        self._part("span", fast.select(pl.col("time").min().alias("first"),
+                                       pl.col("time").max().alias("last")))  # fmt: skip
+        self._part("evidence", clues.account_clues(accounts["account"].to_list()))
+        self._part("evidence", evidence.unnest("clues").unique())
+        self._part("auth", kept.drop_nulls("method").group_by("account", "method").agg(records))
+        signals = fast.filter(MSG.is_in(list(SIGNALS))).select(
+            "account",
+            MSG.replace_strict(SIGNALS, return_dtype=pl.String).alias("signal"),
+            "time",
+            (pl.col("row") + first_line).cast(pl.Int64).alias("line"),
+        )
+        self._part("signals", signals)
+        self._part("signals", signals.with_columns(account=pl.lit(None, pl.String)))
+
+    def _part(self, name: str, frame: pl.DataFrame) -> None:
+        parts = self.parts[name]
+        parts.append(frame)
+        if len(parts) >= _FOLD_EVERY:
+            parts[:] = [_FOLDS[name](pl.concat(parts))]
+
+    def _folded(self, name: str) -> pl.DataFrame:
+        folded: pl.DataFrame = _FOLDS[name](pl.concat(self.parts[name]))
+        return folded
+
+    def flush(self, collector: Collector) -> None:
+        """Hand everything to the collector, once, at the end of the input."""
+        if not self.records:
+            collector.add_bulk(Bulk(self.source, 0, self.filtered, [], 0, 0, [], [], []))
+            return
+        first, last = self._folded("span").row(0)
+        collector.add_bulk(
+            Bulk(
+                self.source,
+                self.records,
+                self.filtered,
+                list(self._folded("levels").iter_rows()),
+                first,
+                last,
+                list(self._folded("accounts").iter_rows()),
+                list(self._folded("evidence").iter_rows()),
+                list(self._folded("auth").iter_rows()),
+            )
+        )
+        for account, signal, t, line in self._folded("signals").iter_rows():
+            if line > self.line_signals.get((account, signal), -1):
+                target = collector.signals if account is None else collector.track(account).signals
+                target[signal] = t
