@@ -21,10 +21,12 @@ from eelogs.parse import Record
 from eelogs.providers import DATA_KEYS, MSG_WORDS, URL_WORDS, auth_method, provider_signals
 from eelogs.states import SIGNALS
 
-_TOKEN = r'"(?:' + "|".join(DATA_KEYS) + r')":(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,}\]]*)'
-_BEFORE_LAST_KEY = r'^\{(.*)"(?:' + "|".join(DATA_KEYS) + r')":'
-_KEY_NEEDLES = [f'"{key}":' for key in DATA_KEYS]
-_KEY = ["m", "c", "f"]
+_KEY = r'"(?:' + "|".join(DATA_KEYS) + r')":'
+_TOKEN = _KEY + r'(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,}\]]*)'
+# src and sub count only with a message holding one of MSG_WORDS (a server greeting, a LOGIN):
+# alone they make no line worth a look
+_KEY_NEEDLES = [f'"{key}":' for key in DATA_KEYS if key not in ("src", "sub")]
+_COMBINATION = ["m", "c", "f"]
 _CLUE = pl.Struct({"provider": pl.String, "weight": pl.Int64})
 _TABLE: dict[str, pl.DataType] = {
     "m": pl.String(), "c": pl.String(), "f": pl.String(), "bad": pl.Boolean(),
@@ -43,39 +45,18 @@ class Clues:
         self._table = _table([])
         self._account: dict[str, list[tuple[str, int]]] = {}
 
-    def settle(self, df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
-        """Rows whose fields are ambiguous (they go per-line), and the other rich rows with
-        their clues and auth method."""
-        words = list(MSG_WORDS)
-        rich = df.filter(
-            ~pl.col("py") & (MSG.str.contains_any(words) | LINE.str.contains_any(_KEY_NEEDLES))
-        ).select(
-            "row",
-            "account",
-            pl.when(MSG.str.contains_any(words)).then(MSG).otherwise(pl.lit("")).alias("m"),
-            # auth_method reads the component only with a URL or an OAuth2 message
-            pl.when(MSG.str.contains("OAuth2", literal=True) | LINE.str.contains('"url":'))
-            .then(LINE.str.extract(r'"component"\s*:\s*"([^"]*)"', 1).fill_null(""))
-            .otherwise(pl.lit(""))
-            .alias("c"),
-            LINE.str.extract_all(_TOKEN).list.join("\x1e").alias("f"),
-            LINE.str.slice(1).str.contains("{", literal=True).alias("brace"),
-            LINE,
-        )
-        # every field read sits in the outer object when no `{` opens before the last one
-        nested = rich.filter("brace").filter(
-            LINE.str.extract(_BEFORE_LAST_KEY, 1).str.contains("{", literal=True).fill_null(True)
-        )["row"]
-        rich = rich.filter(~pl.col("row").is_in(nested.implode())).drop("brace", "line")
-        rich = rich.join(_normalise(rich.select("f").unique()), on="f").drop("f")
-        rich = rich.rename({"key": "f"})
-        self._learn(rich.select(_KEY).unique())
-        rich = rich.join(self._table, on=_KEY, how="left")
-        bad = pl.concat([nested, rich.filter("bad")["row"]])
-        return bad, rich.filter(~pl.col("bad"))
+    def settle(self, df: pl.DataFrame, rich: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+        """Of the rich rows (`rich_rows`) of fast rows, those whose fields are ambiguous (they
+        go per-line), and the others with their clues and auth method."""
+        rich = rich.join(df.filter(~pl.col("py")).select("row"), on="row", how="semi")
+        nested = rich.filter(pl.col("f").is_null())["row"]
+        rich = rich.drop_nulls("f")
+        self._learn(rich.select(_COMBINATION).unique())
+        rich = rich.join(self._table, on=_COMBINATION, how="left")
+        return pl.concat([nested, rich.filter("bad")["row"]]), rich.filter(~pl.col("bad"))
 
     def _learn(self, keys: pl.DataFrame) -> None:
-        new = keys.join(self._table, on=_KEY, how="anti")
+        new = keys.join(self._table, on=_COMBINATION, how="anti")
         if new.is_empty():
             return
         if self._table.height + new.height > _MEMO_LIMIT:
@@ -93,6 +74,37 @@ class Clues:
                 clues = self._account[account] = provider_signals(probe)
             rows.extend((account, p, w) for p, w in clues)
         return pl.DataFrame(rows, schema=_EVIDENCE, orient="row")
+
+
+def rich_rows(df: pl.DataFrame) -> pl.DataFrame:
+    """The eligible rows holding a field provider clues or auth methods depend on, with their
+    combination (m, c, f); rows whose fields are not all in the outer object have f null."""
+    words = list(MSG_WORDS)
+    rich = df.filter(
+        pl.col("eligible") & (MSG.str.contains_any(words) | LINE.str.contains_any(_KEY_NEEDLES))
+    ).select(
+        "row",
+        "account",
+        pl.when(MSG.str.contains_any(words)).then(MSG).otherwise(pl.lit("")).alias("m"),
+        # auth_method reads the component only with a URL or an OAuth2 message
+        pl.when(MSG.str.contains("OAuth2", literal=True) | LINE.str.contains('"url":'))
+        .then(LINE.str.extract(r'"component"\s*:\s*"([^"]*)"', 1).fill_null(""))
+        .otherwise(pl.lit(""))
+        .alias("c"),
+        LINE.str.extract_all(_TOKEN).list.join("\x1e").alias("f"),
+        LINE.str.slice(1).str.contains("{", literal=True).alias("brace"),
+        LINE,
+    )
+    # every field read sits in the outer object when no `{` opens before the last one
+    before = LINE.str.slice(0, LINE.str.slice(1).str.find("{", literal=True) + 1)
+    nested = rich.filter("brace").filter(
+        before.str.count_matches(_KEY) != LINE.str.count_matches(_KEY)
+    )["row"]
+    rich = rich.drop("brace", "line")
+    rich = rich.join(_normalise(rich.select("f").unique()), on="f").drop("f")
+    return rich.with_columns(
+        f=pl.when(pl.col("row").is_in(nested.implode())).then(None).otherwise(pl.col("key"))
+    ).drop("key")
 
 
 def _normalise(keys: pl.DataFrame) -> pl.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +19,8 @@ import orjson
 import polars as pl
 
 from eelogs.collect import Collector
-from eelogs.fastbulk import Clues, Gathered
-from eelogs.fastplan import LINE, MSG, SEP, FastPlan
+from eelogs.fastbulk import Clues, Gathered, rich_rows
+from eelogs.fastplan import LINE, MSG, SEP, STATE_KEY, STATE_TOKEN, FastPlan
 from eelogs.framing import Payload, _Deframer
 from eelogs.match import Classifier
 from eelogs.parse import Record, parse_payload
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 BLOCK_BYTES = 8 << 20  # 16 MB blocks run ~10% faster but peak near 300 MB
 MIN_FAST_SHARE = 0.5  # below this a block (journald prefixes, Docker) goes line by line
 _STATEFUL = ['"__CURSOR"', '"__REALTIME_TIMESTAMP"', '"MESSAGE"', '{"log":']
+
+
+Columns = tuple[pl.DataFrame, pl.DataFrame]  # a block's rows, and its rich rows
 
 
 @dataclass
@@ -72,6 +76,24 @@ def read_fast(inp: Input, run: FastRun, progress: Progress) -> None:
 
 
 def _read_blocks(inp: Input, run: FastRun, progress: Progress, bar: ProgressBar) -> None:
+    """Blocks are turned into columns one ahead, in a thread (polars lets go of the GIL), while
+    this one feeds the previous block to the collector."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead: tuple[Future[Columns | None] | None, bytes, int] | None = None
+        for block, lines in _whole_lines(inp):
+            small = len(block) < min(256 << 10, BLOCK_BYTES // 4)
+            # a few lines at the end of a growing file cost less line by line than polars
+            future = None if small else pool.submit(_columns, run.plan, block, lines)
+            if ahead is not None:
+                _block(run, progress, bar, *ahead)
+            ahead = (future, block, lines)
+        if ahead is not None:
+            _block(run, progress, bar, *ahead)
+
+
+def _whole_lines(inp: Input) -> Iterator[tuple[bytes, int]]:
+    """Blocks of whole lines and their line counts; the last line of the input may have no
+    newline (one line, unless the input is a growing file, which waits for it)."""
     with open_binary(inp) as stream:
         if inp.start_offset:
             stream.seek(inp.start_offset)
@@ -81,31 +103,34 @@ def _read_blocks(inp: Input, run: FastRun, progress: Progress, bar: ProgressBar)
             cut = data.rfind(b"\n") + 1
             block, tail = data[:cut], data[cut:]
             if block:
-                lines = block.count(b"\n")
-                _block(run, block, lines, progress.line + 1)
-                progress.offset += len(block)
-                progress.line += lines
-                bar.update(progress.offset - inp.start_offset)
+                yield block, block.count(b"\n")
         if tail and not inp.whole_lines_only:
-            _block(run, tail, 1, progress.line + 1)
-            progress.offset += len(tail)
-            progress.line += 1
+            yield tail, 1
 
 
-def _block(run: FastRun, block: bytes, lines: int, first_line: int) -> None:
-    """`lines` whole lines, or one line without its newline at the end of the input."""
-    # a few lines at the end of a growing file cost less line by line than a polars pass
-    small = len(block) < min(256 << 10, BLOCK_BYTES // 4)
-    frame = None if run.deframer.pretty or small else _columns(run, block, lines)
-    if frame is None:
+def _block(
+    run: FastRun,
+    progress: Progress,
+    bar: ProgressBar,
+    future: Future[Columns | None] | None,
+    block: bytes,
+    lines: int,
+) -> None:
+    first_line = progress.line + 1
+    columns = None if future is None else future.result()
+    if columns is None or run.deframer.pretty:
         for n, raw in enumerate(block.split(b"\n")[:lines], first_line):
             _python_line(run, n, raw.decode("utf-8", "replace").rstrip("\r"))
-        return
-    _fast(run, frame, first_line)
+    else:
+        _fast(run, *columns, first_line)
+    progress.offset += len(block)
+    progress.line += lines
+    bar.update(progress.offset)
 
 
-def _columns(run: FastRun, block: bytes, lines: int) -> pl.DataFrame | None:
-    """The block as rows with the fields routing needs, or None when it must go line by line."""
+def _columns(plan: FastPlan, block: bytes, lines: int) -> Columns | None:
+    """The block as rows with the fields routing needs, and its rich rows; or None when it
+    must go line by line. Nothing here depends on the run's state: it runs a block ahead."""
     try:
         df = pl.read_csv(
             io.BytesIO(block),
@@ -120,40 +145,66 @@ def _columns(run: FastRun, block: bytes, lines: int) -> pl.DataFrame | None:
         return None
     if df.height != lines:
         return None
-    df = df.with_row_index("row").with_columns(_eligible(), *_fields(run.plan))
-    df = _escaped_msgs(df)
+    decoded = _decoded(df.with_row_index("row"), plan)
+    if decoded is None:
+        return None
+    df = decoded
     fast_share = float(df.select(pl.col("eligible").mean()).item() or 0.0)
     odd = df.filter(~pl.col("eligible"))
     stateful = odd.select(
         (LINE.str.strip_chars().str.ends_with("{") | LINE.str.contains_any(_STATEFUL)).any()
     ).item()
-    return None if fast_share < MIN_FAST_SHARE or stateful else df
+    if fast_share < MIN_FAST_SHARE or stateful:
+        return None
+    df = df.with_columns(eligible=_settled())
+    return df, rich_rows(df)
 
 
-def _escaped_msgs(df: pl.DataFrame) -> pl.DataFrame:
-    """Messages with JSON escapes (`1 LOGIN \"bob\"`), decoded once per distinct text."""
-    missing = df.filter(MSG.is_null() & LINE.str.contains('"msg":"', literal=True))
-    if missing.is_empty():
-        return df
-    raw = missing.select(
-        "row", LINE.str.extract(r'"msg":"((?:[^"\\]|\\.)*)"', 1).alias("escaped")
-    ).drop_nulls()
-    decoded = {}
-    for text in raw["escaped"].unique():
-        try:
-            value = orjson.loads('"' + text + '"')
-        except orjson.JSONDecodeError:
-            continue
-        if "\\u" not in text and "\\/" not in text:  # those could hide a needle
-            decoded[text] = value
-    found = raw.with_columns(
-        pl.col("escaped").replace_strict(decoded, default=None, return_dtype=pl.String)
-    ).drop_nulls()
+def _settled() -> pl.Expr:
+    """Eligible rows read exactly as parse.py reads them: a level it takes for a record and
+    not a warning, a time in ms, one msg key (the top-level one) with a string, no account
+    or a top-level string one (_routed checks that repeats agree)."""
+    acc = pl.col("account")
     return (
-        df.join(found, on="row", how="left")
-        .with_columns(MSG.fill_null(pl.col("escaped")))
-        .drop("escaped")
+        pl.col("eligible")
+        & pl.col("level").is_between(10, 39)
+        & (pl.col("time") >= 10**12)
+        & MSG.is_not_null()
+        & (pl.col("n_msg") == 1)
+        & pl.col("msg_text")
+        & ((pl.col("n_account") == 0) | (acc.is_not_null() & (acc != "") & pl.col("account_text")))
     )
+
+
+_DECODED = pl.Struct({"msg": pl.String, "account": pl.String})
+
+
+def _decoded(df: pl.DataFrame, plan: FastPlan) -> pl.DataFrame | None:
+    """The routing columns, with msg and account of pino-shaped rows decoded as JSON (escapes
+    and all) in the same parallel pass. A line that is not valid JSON fails the whole column:
+    then the bad ones are found with orjson (polars agrees with it but for lone surrogates,
+    whose `\\u` escapes send a line per-line anyway) and count as not eligible."""
+    shaped = pl.when(_eligible()).then(LINE)
+    columns = [_eligible(), *_fields(plan), shaped.str.json_decode(_DECODED).alias("decoded")]
+    try:
+        out = df.with_columns(columns)
+    except pl.exceptions.PolarsError:
+        valid = pl.Series([_valid_json(line) for line in df["line"]], dtype=pl.Boolean)
+        shaped = pl.when(_eligible() & valid).then(LINE)
+        columns[-1] = shaped.str.json_decode(_DECODED).alias("decoded")
+        try:
+            out = df.with_columns(columns).with_columns(eligible=pl.col("eligible") & valid)
+        except pl.exceptions.PolarsError:
+            return None
+    return out.unnest("decoded")
+
+
+def _valid_json(line: str) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def _eligible() -> pl.Expr:
@@ -171,8 +222,8 @@ def _fields(plan: FastPlan) -> list[pl.Expr]:
     return [
         LINE.str.slice(9, 2).str.to_integer(strict=False).alias("level"),
         LINE.str.slice(19, 13).str.to_integer(strict=False).alias("time"),
-        LINE.str.extract(r'"msg":"([^"\\]*)"', 1).alias("msg"),
-        LINE.str.extract(r'"account":"([^"\\]*)"', 1).alias("account"),
+        LINE.str.contains('"msg":"', literal=True).alias("msg_text"),
+        LINE.str.contains('"account":"', literal=True).alias("account_text"),
         LINE.str.count_matches('"msg":', literal=True).alias("n_msg"),
         LINE.str.count_matches('"account":', literal=True).alias("n_account"),
         (pl.lit(True) if plan.everything else LINE.str.contains_any(list(plan.hit_needles))).alias(
@@ -181,22 +232,14 @@ def _fields(plan: FastPlan) -> list[pl.Expr]:
     ]
 
 
-def _fast(run: FastRun, df: pl.DataFrame, first_line: int) -> None:
-    level, time, acc = pl.col("level"), pl.col("time"), pl.col("account")
-    df = df.with_columns(
-        eligible=pl.col("eligible")
-        & level.is_between(10, 39)
-        & (time >= 10**12)
-        & MSG.is_not_null()
-        & (pl.col("n_msg") == 1)
-        & ((pl.col("n_account") == 0) | (acc.is_not_null() & (acc != "")))
-        & _top_level('"msg":')
-        & ((pl.col("n_account") == 0) | _top_level('"account":')),
-    )
+def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -> None:
+    time, acc = pl.col("time"), pl.col("account")
     df = df.with_columns(py=~pl.col("eligible") | _routed(run.plan, df))
-    ambiguous, rich = run.clues.settle(df)
+    ambiguous, rich = run.clues.settle(df, rich)
     df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(ambiguous.implode()))
-    df = df.with_columns(fast=~pl.col("py"))
+    odd, variants = _variants(run.plan, df)
+    df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(odd.implode()))
+    df = df.join(variants, on="row", how="left").with_columns(fast=~pl.col("py"))
     df = df.with_columns(admitted=pl.col("fast") & _admits(run.window))
     df = df.with_columns(
         prior=pl.when("admitted").then(time).otherwise(0).cum_max().shift(1, fill_value=0),
@@ -210,12 +253,38 @@ def _fast(run: FastRun, df: pl.DataFrame, first_line: int) -> None:
     _replay(run, df, fast, first_line)
 
 
-def _top_level(key: str) -> pl.Expr:
-    """The first `key` sits in the outer object: no other `{` opens before it (a brace inside
-    a string before it sends the row per-line, which is only slower)."""
-    return (
-        LINE.str.slice(1, LINE.str.find(key, literal=True)).str.contains("{", literal=True).not_()
+def _variants(plan: FastPlan, df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """Conditional state messages (`Connection closed`) on fast rows: their STATE_KEYS tokens
+    pick the probe that replays them. Rows with odd tokens go per-line (the first result)."""
+    tokens = LINE.str.extract_all(STATE_TOKEN)
+    rows = df.filter(~pl.col("py") & MSG.is_in(plan.conditional)).select(
+        "row",
+        "msg",
+        tokens.list.sort().list.join(SEP).alias("tokens"),
+        (LINE.str.count_matches(STATE_KEY) != tokens.list.len())
+        .or_(LINE.str.slice(1).str.contains("{", literal=True))
+        .alias("odd"),
     )
+    verdicts = [
+        (*key, plan.variant(*key))
+        for key in rows.filter(~pl.col("odd")).select("msg", "tokens").unique().iter_rows()
+    ]
+    route = [(m, t) for m, t, v in verdicts if v is True]
+    replay = [(m, t) for m, t, v in verdicts if not isinstance(v, bool)]
+    schema = {"msg": pl.String, "tokens": pl.String}
+    odd = rows.filter(pl.col("odd")).select("row")
+    odd = pl.concat(
+        [
+            odd,
+            rows.join(
+                pl.DataFrame(route, schema=schema, orient="row"), on=["msg", "tokens"], how="semi"
+            ).select("row"),
+        ]
+    )
+    keep = rows.join(
+        pl.DataFrame(replay, schema=schema, orient="row"), on=["msg", "tokens"], how="semi"
+    )
+    return odd["row"], keep.select("row", "tokens")
 
 
 def _routed(plan: FastPlan, df: pl.DataFrame) -> pl.Series:
@@ -255,21 +324,27 @@ def _replay(run: FastRun, df: pl.DataFrame, fast: pl.DataFrame, first_line: int)
     effects for one account, with no per-line row between that could touch it, acts like its
     first and last member, so only those are replayed."""
     plan = run.plan
-    effects = fast.filter(pl.col("account").is_not_null() & MSG.is_in(list(plan.effects))).select(
-        *("row", "account", "msg", "time", "barrier", "own"),
-        MSG.replace_strict(plan.effects, return_dtype=pl.String).alias("effect"),
+    tokens = pl.col("tokens")
+    effects = fast.filter(
+        pl.col("account").is_not_null() & (MSG.is_in(list(plan.effects)) | tokens.is_not_null())
+    ).select(
+        *("row", "account", "msg", "time", "barrier", "own", "tokens"),
+        pl.when(tokens.is_null())
+        .then(MSG.replace_strict(plan.effects, default=None, return_dtype=pl.String))
+        .otherwise(pl.concat_str(MSG, tokens, separator=SEP))
+        .alias("effect"),
     )
     group = ["account", "barrier", "own"]
     effects = effects.with_columns(
         keep=(pl.col("effect") != pl.col("effect").shift(1).over(group)).fill_null(True)
         | (pl.col("effect") != pl.col("effect").shift(-1).over(group)).fill_null(True)
     ).filter("keep")
-    events = effects.select("row", "account", MSG, "time").iter_rows()
+    events = effects.select("row", "account", MSG, "time", "tokens").iter_rows()
     python = df.filter("py").select("row", "line", "prior").iter_rows()
     signal_lines = run.gathered.line_signals
     collector = run.collector
     for item in _merge(python, events):
-        if len(item) == 3:
+        if len(item) == 3:  # a per-line row
             row, line, prior = item
             collector.advance_clock(prior)
             for record in _python_line(run, first_line + row, line or ""):
@@ -278,8 +353,10 @@ def _replay(run: FastRun, df: pl.DataFrame, fast: pl.DataFrame, first_line: int)
                     signal_lines[(record.account, signal)] = first_line + row
                     signal_lines[(None, signal)] = first_line + row
         else:
-            _, account, msg, t = item
-            collector.replay_state(account, plan.probes[msg], t)
+            _, account, msg, t, variant = item
+            probe = plan.probes[msg] if variant is None else plan.variant(msg, variant)
+            assert isinstance(probe, Record)
+            collector.replay_state(account, probe, t)
 
 
 def _merge(a: Iterator[tuple[Any, ...]], b: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:

@@ -24,7 +24,7 @@ from eelogs.collect import _VERSION_MSGS
 from eelogs.dispatch import needs_err
 from eelogs.match import Classifier
 from eelogs.parse import Record
-from eelogs.states import BY_MSG, CONDITIONAL, HEALTHY, next_state
+from eelogs.states import BY_MSG, CONDITIONAL, HEALTHY, STATE_KEYS, STATES, next_state
 
 LINE, MSG = pl.col("line"), pl.col("msg")
 # Rows holding these go to the per-line path: an error object, or escapes that could hide
@@ -57,6 +57,8 @@ class FastPlan:
         self.effects, routed = _effects()
         self._routed = frozenset(routed | set(_VERSION_MSGS))
         self.probes = {msg: _probe(msg) for msg in self.effects}
+        self.conditional = CONDITIONAL
+        self._variants: dict[tuple[str, str], Record | bool] = {}
         self.needles = tuple(
             sorted({*ROUTE_NEEDLES, *(n for t in tests for g in t.groups for n in g)})
         )
@@ -117,6 +119,14 @@ class FastPlan:
             )
         return answer
 
+    def variant(self, msg: str, tokens: str) -> Record | bool:
+        """A conditional message's probe for these tokens (see _variant), memoised."""
+        key = (msg, tokens)
+        found = self._variants.get(key)
+        if found is None:
+            found = self._variants[key] = _variant(msg, tokens)
+        return found
+
     def _learn(self, msgs: list[str]) -> None:
         """Find the tests whose msg conditions hold for each new message. An eq index and
         one vectorised pre-check spare most of them."""
@@ -151,7 +161,10 @@ class FastPlan:
         return True
 
 
-SEP = "\x1f"  # joins needles found in a line; no needle holds one
+SEP = "\x1f"  # joins needles (or tokens) found in a line; no needle holds one
+# the STATE_KEYS fields of a line, each with a plain value
+STATE_TOKEN = r'"(?:' + "|".join(STATE_KEYS) + r')":(?:"[^"\\]*"|true|false|null)'
+STATE_KEY = r'"(?:' + "|".join(STATE_KEYS) + r')":'
 _MEMO_LIMIT = 200_000
 
 
@@ -237,12 +250,12 @@ def _json(text: str) -> str:
 
 
 def _effects() -> tuple[dict[str, str], set[str]]:
-    """Split the messages that move an account's state into those a fast row may carry (with
-    the kind of their effect: equal kinds in a row act like the first and last of them) and
-    those routed to the per-line path."""
+    """Split the messages whose state effect depends on the message alone into those a fast
+    row may carry (with the kind of their effect: equal kinds in a row act like the first and
+    last of them) and those routed to the per-line path."""
     fast: dict[str, str] = {}
     routed: set[str] = set()
-    for msg in (*BY_MSG, *HEALTHY, *CONDITIONAL):
+    for msg in (*BY_MSG, *HEALTHY):
         probe = _probe(msg)
         if msg in HEALTHY:
             fast[msg] = "healthy"
@@ -255,5 +268,27 @@ def _effects() -> tuple[dict[str, str], set[str]]:
     return fast, routed
 
 
-def _probe(msg: str) -> Record:
-    return Record(None, 30, msg, "a", None, (), None, None, None, None, {"msg": msg}, "", "", 0)
+def _probe(msg: str, data: dict[str, Any] | None = None) -> Record:
+    data = {"msg": msg, **(data or {})}
+    return Record(None, 30, msg, "a", None, (), None, None, None, None, data, "", "", 0)
+
+
+def _variant(msg: str, tokens: str) -> Record | bool:
+    """The probe replaying a conditional message with these STATE_KEYS tokens; False when
+    it has no effect in any state, True when its line must take the per-line path (odd
+    tokens, or an effect that a second equal line would change again)."""
+    items = tokens.split(SEP) if tokens else []
+    keys = [item[1 : item.index('":')] for item in items]
+    if len(set(keys)) != len(keys):
+        return True
+    try:
+        probe = _probe(msg, orjson.loads("{" + ",".join(items) + "}"))
+    except orjson.JSONDecodeError:
+        return True
+    after = {state: next_state(probe, state) for state in STATES}
+    if all(effect is None for effect in after.values()):
+        return False
+    idempotent = all(
+        next_state(probe, effect) in (None, effect) for effect in after.values() if effect
+    )
+    return probe if idempotent else True

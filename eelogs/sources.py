@@ -247,6 +247,7 @@ class ProgressBar:
 
     def __init__(self, inp: Input) -> None:
         self.name = inp.name
+        self.start = inp.start_offset
         self.shown = False
         self.on = sys.stderr.isatty()
         self.total: int | None = None
@@ -255,9 +256,11 @@ class ProgressBar:
                 self.total = inp.path.stat().st_size - inp.start_offset
         self._next = time.monotonic() + 0.5  # short inputs never show a bar
 
-    def update(self, done: int) -> None:
+    def update(self, offset: int) -> None:
+        """`offset`: where reading has got to in the input."""
         if not self.on or time.monotonic() < self._next:
             return
+        done = offset - self.start
         self._next = time.monotonic() + 0.2
         text = f"eelogs: reading {self.name}  {done / 1e6:,.0f} MB"
         if self.total:

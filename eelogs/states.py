@@ -65,8 +65,10 @@ HEALTHY = frozenset(
 )
 _HEALTHY_FROM = frozenset({"syncing", "connecting", "unknown"})  # states activity proves up
 _SKIPPED = ("Skipped connection setup", "Skipped start", "Skipped establishing connection")
-# Messages whose effect depends on more than the message itself.
+# Messages whose effect depends on more than the message itself: on these data fields (the
+# fast path reads them to replay such lines; keep the list complete when next_state changes).
 CONDITIONAL = ("Connection closed", *_SKIPPED, "Closing connection")
+STATE_KEYS = ("type", "disabled", "reason", "action")
 # What proves a problem went away, by kind.
 SIGNALS = {
     "Successful login without a previous active session": "login",

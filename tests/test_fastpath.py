@@ -102,6 +102,21 @@ def test_compressed_healthy_corpus_same_report(small_blocks: None) -> None:
     assert fast["findings"] == []
 
 
+def test_invalid_json_in_pino_shape_is_unparsed_both_ways(
+    tmp_path: Path, small_blocks: None
+) -> None:
+    line = '{"level":30,"time":1795420800%03d,"msg":"New message","account":"bob%d"}'
+    lines = [line % (i, i) for i in range(400)]
+    lines[200] = '{"level":30,"time":1795420800200,"msg":"New message","account":"bob","b":tru}'
+    lines[201] = '{"level":30,"time":1795420800201,"msg":"New message","b":"tab\there"}'
+    log = tmp_path / "corrupt.log"
+    log.write_text("\n".join(lines) + "\n")
+    fast, slow = both_ways([log])
+    assert fast == slow
+    assert fast["input"]["unparsed"] == 2
+    assert [s["line"] for s in fast["input"]["unparsed_samples"]] == [201, 202]
+
+
 def test_stdin_and_file_agree_through_the_cli() -> None:
     from_file = analyze_json(str(SAMPLE))
     from_stdin = analyze_json("-", stdin=SAMPLE.read_bytes())
@@ -133,6 +148,19 @@ _ODD = [
     '{"level":30,"time":1795420900011,"msg":"Notification queue entry completed","account":"bob"}',
     '{"level":30,"time":1795420900012,"msg":"x","host":"imap.mail.me.com","host":"imap.gmail.com",'
     '"account":"carol"}',
+    '{"level":30,"time":1795420900014,"msg":"New message","account":"bob","b":tru}',
+    '{"level":30,"time":1795420900015,"msg":"New message","account":"bob","b":"x\ty"}',
+    '{"level":30,"time":1795420900016,"msg":"New message","account":"bob","b":[1,}',
+    '{"level":30,"time":1795420900017,"msg":"Connection closed","type":"imapClient",'
+    '"disabled":true,"account":"bob"}',
+    '{"level":30,"time":1795420900018,"msg":"Connection closed","type":"imapClient",'
+    '"type":"smtp","account":"bob"}',
+    '{"level":30,"time":1795420900019,"msg":"Skipped connection setup","reason":"paused",'
+    '"account":"bob"}',
+    '{"level":30,"time":1795420900020,"msg":"Closing connection","action":"pause",'
+    '"account":"carol"}',
+    '{"level":30,"time":1795420900021,"msg":"Connection closed","type":"imapClient",'
+    '"disabled":0,"account":"bob"}',
     "Starting EmailEngine banner",
     "{",
     '  "level": 50, "msg": "Failed to connect", "account": "bob"',
