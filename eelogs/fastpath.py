@@ -157,6 +157,12 @@ def _columns(plan: FastPlan, block: bytes, lines: int) -> Columns | None:
     if fast_share < MIN_FAST_SHARE or stateful:
         return None
     df = df.with_columns(eligible=_settled())
+    # the binding and the call both name the account: fine when they agree, as they do;
+    # otherwise orjson's last and polars' first differ, and the row is not eligible
+    dup = LINE.str.extract_all(r'"account":"[^"\\]*"')
+    twice = df.filter(pl.col("eligible") & (pl.col("n_account") >= 2))
+    odd = twice.filter((dup.list.n_unique() != 1) | (dup.list.len() != pl.col("n_account")))
+    df = df.with_columns(eligible=pl.col("eligible") & ~pl.col("row").is_in(odd["row"].implode()))
     return df, rich_rows(df)
 
 
@@ -300,12 +306,7 @@ def _routed(plan: FastPlan, df: pl.DataFrame) -> pl.Series:
         pl.Series([plan.must_route(*key) for key in keys.iter_rows()], dtype=pl.Boolean)
     )
     flagged = maybe.join(routed, on=["msg", "level", "found"], how="semi")["row"]
-    twice = eligible.filter(pl.col("n_account") >= 2)
-    # the binding and the call both name the account: fine when they agree, as they do
-    dup = LINE.str.extract_all(r'"account":"[^"\\]*"')
-    odd = twice.filter((dup.list.n_unique() != 1) | (dup.list.len() != pl.col("n_account")))
-    rows = pl.concat([flagged, odd["row"]])
-    return df["row"].is_in(rows.implode())
+    return df["row"].is_in(flagged.implode())
 
 
 def _admits(window: Window) -> pl.Expr:
