@@ -30,7 +30,7 @@ from eelogs.states import SIGNALS
 if TYPE_CHECKING:
     from eelogs.pipeline import Window
 
-BLOCK_BYTES = 8 << 20  # 16 MB blocks run ~10% faster but peak near 300 MB
+BLOCK_BYTES = 3 << 20  # two blocks are in flight (one read ahead): 8 MB blocks peak near 430 MB
 MIN_FAST_SHARE = 0.5  # below this a block (journald prefixes, Docker) goes line by line
 _STATEFUL = ['"__CURSOR"', '"__REALTIME_TIMESTAMP"', '"MESSAGE"', '{"log":']
 
@@ -245,7 +245,8 @@ def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -
     df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(ambiguous.implode()))
     odd, variants = _variants(run.plan, df)
     df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(odd.implode()))
-    df = df.join(variants, on="row", how="left").with_columns(fast=~pl.col("py"))
+    lines = df.filter("py").select("row", "line")  # only per-line rows need their text
+    df = df.drop("line").join(variants, on="row", how="left").with_columns(fast=~pl.col("py"))
     df = df.with_columns(admitted=pl.col("fast") & _admits(run.window))
     df = df.with_columns(
         prior=pl.when("admitted").then(time).otherwise(0).cum_max().shift(1, fill_value=0),
@@ -256,7 +257,7 @@ def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -
     run.fast_lines += fast.height
     run.gathered.filtered += df.filter(pl.col("fast") & ~pl.col("admitted")).height
     run.gathered.add(run.clues, fast, rich, first_line)
-    _replay(run, df, fast, first_line)
+    _replay(run, df, lines, fast, first_line)
 
 
 def _variants(plan: FastPlan, df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
@@ -320,7 +321,9 @@ def _admits(window: Window) -> pl.Expr:
     return test.fill_null(False)  # a row without an account is outside an account filter
 
 
-def _replay(run: FastRun, df: pl.DataFrame, fast: pl.DataFrame, first_line: int) -> None:
+def _replay(
+    run: FastRun, df: pl.DataFrame, lines: pl.DataFrame, fast: pl.DataFrame, first_line: int
+) -> None:
     """Per-line rows and the fast rows' state effects, merged in input order. A run of equal
     effects for one account, with no per-line row between that could touch it, acts like its
     first and last member, so only those are replayed."""
@@ -341,7 +344,10 @@ def _replay(run: FastRun, df: pl.DataFrame, fast: pl.DataFrame, first_line: int)
         | (pl.col("effect") != pl.col("effect").shift(-1).over(group)).fill_null(True)
     ).filter("keep")
     events = effects.select("row", "account", MSG, "time", "tokens").iter_rows()
-    python = df.filter("py").select("row", "line", "prior").iter_rows()
+    python = (
+        df.filter("py").select("row", "prior").join(lines, on="row").sort("row")
+        .select("row", "line", "prior").iter_rows()
+    )  # fmt: skip
     signal_lines = run.gathered.line_signals
     collector = run.collector
     for item in _merge(python, events):
