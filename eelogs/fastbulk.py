@@ -12,12 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import polars as pl
 
 from eelogs.collect import Bulk, Collector
-from eelogs.fastplan import LINE, MSG
-from eelogs.parse import Record
+from eelogs.fastplan import LINE, MSG, probe, token_object
 from eelogs.providers import DATA_KEYS, MSG_WORDS, URL_WORDS, auth_method, provider_signals
 from eelogs.states import SIGNALS
 
@@ -69,9 +67,7 @@ class Clues:
         for account in accounts:
             clues = self._account.get(account)
             if clues is None:
-                probe = Record(None, 30, "", account, None, (), None, None, None, None, {},
-                               "", "", 0)  # fmt: skip
-                clues = self._account[account] = provider_signals(probe)
+                clues = self._account[account] = provider_signals(probe("", account=account))
             rows.extend((account, p, w) for p, w in clues)
         return pl.DataFrame(rows, schema=_EVIDENCE, orient="row")
 
@@ -92,7 +88,7 @@ def rich_rows(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit(""))
         .alias("c"),
         LINE.str.extract_all(_TOKEN).list.join("\x1e").alias("f"),
-        LINE.str.slice(1).str.contains("{", literal=True).alias("brace"),
+        "brace",
         LINE,
     )
     # every field read sits in the outer object when no `{` opens before the last one
@@ -129,17 +125,10 @@ def _table(keys: list[tuple[str, str, str]]) -> pl.DataFrame:
 
 def _evaluate(msg: str, component: str, fields: str) -> tuple[bool, list[dict[str, Any]], Any]:
     """(ambiguous, clues, auth method) of one combination."""
-    items = fields.split("\x1e") if fields else []
-    keys = [item[1 : item.index('":')] for item in items]
-    if len(set(keys)) != len(keys) or "\\" in component:
+    data = token_object(fields.split("\x1e") if fields else [])
+    if data is None or "\\" in component:
         return True, [], None
-    try:
-        data = orjson.loads("{" + ",".join(items) + "}")
-    except orjson.JSONDecodeError:
-        return True, [], None
-    comp = component or None
-    record = Record(None, 30, msg, None, comp, (comp,) if comp else (), None, None, None, None,
-                    data, "", "", 0)  # fmt: skip
+    record = probe(msg, data, account=None, component=component or None)
     clues = [{"provider": p, "weight": w} for p, w in provider_signals(record)]
     return False, clues, auth_method(record)
 

@@ -81,8 +81,8 @@ def _read_blocks(inp: Input, run: FastRun, progress: Progress, bar: ProgressBar)
     with ThreadPoolExecutor(max_workers=1) as pool:
         ahead: tuple[Future[Columns | None] | None, bytes, int] | None = None
         for block, lines in _whole_lines(inp):
-            small = len(block) < min(256 << 10, BLOCK_BYTES // 4)
             # a few lines at the end of a growing file cost less line by line than polars
+            small = len(block) < min(256 << 10, BLOCK_BYTES // 4)
             future = None if small else pool.submit(_columns, run.plan, block, lines)
             if ahead is not None:
                 _block(run, progress, bar, *ahead)
@@ -169,7 +169,7 @@ def _columns(plan: FastPlan, block: bytes, lines: int) -> Columns | None:
 def _settled() -> pl.Expr:
     """Eligible rows read exactly as parse.py reads them: a level it takes for a record and
     not a warning, a time in ms, one msg key (the top-level one) with a string, no account
-    or a top-level string one (_routed checks that repeats agree)."""
+    or a top-level string one (_columns then checks that repeats agree)."""
     acc = pl.col("account")
     return (
         pl.col("eligible")
@@ -190,16 +190,15 @@ def _decoded(df: pl.DataFrame, plan: FastPlan) -> pl.DataFrame | None:
     and all) in the same parallel pass. A line that is not valid JSON fails the whole column:
     then the bad ones are found with orjson (polars agrees with it but for lone surrogates,
     whose `\\u` escapes send a line per-line anyway) and count as not eligible."""
-    shaped = pl.when(_eligible()).then(LINE)
-    columns = [_eligible(), *_fields(plan), shaped.str.json_decode(_DECODED).alias("decoded")]
+    df = df.with_columns(_eligible())
+    decode = pl.when("eligible").then(LINE).str.json_decode(_DECODED).alias("decoded")
     try:
-        out = df.with_columns(columns)
+        out = df.with_columns(*_fields(plan), decode)
     except pl.exceptions.PolarsError:
         valid = pl.Series([_valid_json(line) for line in df["line"]], dtype=pl.Boolean)
-        shaped = pl.when(_eligible() & valid).then(LINE)
-        columns[-1] = shaped.str.json_decode(_DECODED).alias("decoded")
+        df = df.with_columns(eligible=pl.col("eligible") & valid)
         try:
-            out = df.with_columns(columns).with_columns(eligible=pl.col("eligible") & valid)
+            out = df.with_columns(*_fields(plan), decode)
         except pl.exceptions.PolarsError:
             return None
     return out.unnest("decoded")
@@ -214,8 +213,7 @@ def _valid_json(line: str) -> bool:
 
 
 def _eligible() -> pl.Expr:
-    """Rows in pino's own shape: `{"level":NN,"time":<13 digits>,` … `}` with one plain
-    string msg. Their level and time read exactly as parse.py reads them."""
+    """Rows in pino's own shape: `{"level":NN,"time":<13 digits>,` … `}`."""
     return (
         LINE.str.starts_with('{"level":')
         & (LINE.str.slice(11, 8) == ',"time":')
@@ -232,6 +230,9 @@ def _fields(plan: FastPlan) -> list[pl.Expr]:
         LINE.str.contains('"account":"', literal=True).alias("account_text"),
         LINE.str.count_matches('"msg":', literal=True).alias("n_msg"),
         LINE.str.count_matches('"account":', literal=True).alias("n_account"),
+        # a `{` after the first: a nested object (or a brace in a string), so a key found
+        # in the line may not be a top-level one
+        LINE.str.slice(1).str.contains("{", literal=True).alias("brace"),
         (pl.lit(True) if plan.everything else LINE.str.contains_any(list(plan.hit_needles))).alias(
             "hit"
         ),
@@ -268,30 +269,16 @@ def _variants(plan: FastPlan, df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame
         "row",
         "msg",
         tokens.list.sort().list.join(SEP).alias("tokens"),
-        (LINE.str.count_matches(STATE_KEY) != tokens.list.len())
-        .or_(LINE.str.slice(1).str.contains("{", literal=True))
-        .alias("odd"),
+        ((LINE.str.count_matches(STATE_KEY) != tokens.list.len()) | pl.col("brace")).alias("odd"),
     )
-    verdicts = [
-        (*key, plan.variant(*key))
-        for key in rows.filter(~pl.col("odd")).select("msg", "tokens").unique().iter_rows()
-    ]
-    route = [(m, t) for m, t, v in verdicts if v is True]
-    replay = [(m, t) for m, t, v in verdicts if not isinstance(v, bool)]
-    schema = {"msg": pl.String, "tokens": pl.String}
-    odd = rows.filter(pl.col("odd")).select("row")
-    odd = pl.concat(
-        [
-            odd,
-            rows.join(
-                pl.DataFrame(route, schema=schema, orient="row"), on=["msg", "tokens"], how="semi"
-            ).select("row"),
-        ]
-    )
-    keep = rows.join(
-        pl.DataFrame(replay, schema=schema, orient="row"), on=["msg", "tokens"], how="semi"
-    )
-    return odd["row"], keep.select("row", "tokens")
+    keys = rows.filter(~pl.col("odd")).select("msg", "tokens").unique()
+    verdicts = [plan.variant(*key) for key in keys.iter_rows()]
+    kinds = ["route" if v is True else "skip" if v is False else "replay" for v in verdicts]
+    rows = rows.join(keys.with_columns(kind=pl.Series(kinds, dtype=pl.String)),
+                     on=["msg", "tokens"], how="left")  # fmt: skip
+    odd = rows.filter(pl.col("odd") | (pl.col("kind") == "route"))["row"]
+    replay = rows.filter(~pl.col("odd") & (pl.col("kind") == "replay"))
+    return odd, replay.select("row", "tokens")
 
 
 def _routed(plan: FastPlan, df: pl.DataFrame) -> pl.Series:

@@ -30,8 +30,9 @@ LINE, MSG = pl.col("line"), pl.col("msg")
 # Rows holding these go to the per-line path: an error object, or escapes that could hide
 # a needle (`\u0041`, `\/`).
 ROUTE_NEEDLES = ('"err"', "\\u", "\\/")
-# State effects a fast row may have; the others (errors, pauses, closes) are rare and
-# depend on more than the message, so their lines take the per-line path.
+# State effects a fast row's message may have by itself; messages with other effects (errors,
+# pauses) are rare, so their lines take the per-line path. CONDITIONAL messages replay from
+# their STATE_KEYS fields (_variant).
 FAST_EFFECTS = frozenset({"connecting", "syncing", "connected", "healthy"})
 _FAST_LEVELS = range(10, 40)  # the levels a fast row may have
 
@@ -56,7 +57,7 @@ class FastPlan:
         tests = [_test(p, b) for p, b in blocks]
         self.effects, routed = _effects()
         self._routed = frozenset(routed | set(_VERSION_MSGS))
-        self.probes = {msg: _probe(msg) for msg in self.effects}
+        self.probes = {msg: probe(msg) for msg in self.effects}
         self.conditional = CONDITIONAL
         self._variants: dict[tuple[str, str], Record | bool] = {}
         self.needles = tuple(
@@ -256,39 +257,55 @@ def _effects() -> tuple[dict[str, str], set[str]]:
     fast: dict[str, str] = {}
     routed: set[str] = set()
     for msg in (*BY_MSG, *HEALTHY):
-        probe = _probe(msg)
+        record = probe(msg)
         if msg in HEALTHY:
             fast[msg] = "healthy"
             continue
-        effect = next_state(probe, "unknown")
-        if effect in FAST_EFFECTS and next_state(probe, "authenticationError") == effect:
+        effect = next_state(record, "unknown")
+        if effect in FAST_EFFECTS and next_state(record, "authenticationError") == effect:
             fast[msg] = effect
         else:
             routed.add(msg)
     return fast, routed
 
 
-def _probe(msg: str, data: dict[str, Any] | None = None) -> Record:
-    data = {"msg": msg, **(data or {})}
-    return Record(None, 30, msg, "a", None, (), None, None, None, None, data, "", "", 0)
+def probe(
+    msg: str, data: dict[str, Any] | None = None, account: str | None = "a",
+    component: str | None = None,
+) -> Record:  # fmt: skip
+    """A record carrying just these fields, to ask the state machine or the provider rules
+    what a fast row means."""
+    data = {"msg": msg, **(data or {})} if msg else data or {}
+    components = (component,) if component else ()
+    return Record(None, 30, msg, account, component, components, None, None, None, None, data,
+                  "", "", 0)  # fmt: skip
+
+
+def token_object(items: list[str]) -> dict[str, Any] | None:
+    """The object `"key":value` tokens make, or None when a key repeats (orjson would keep
+    the last, the tokens were taken from the first) or a token is not JSON."""
+    keys = [item[1 : item.index('":')] for item in items]
+    if len(set(keys)) != len(keys):
+        return None
+    try:
+        found: dict[str, Any] = orjson.loads("{" + ",".join(items) + "}")
+    except orjson.JSONDecodeError:
+        return None
+    return found
 
 
 def _variant(msg: str, tokens: str) -> Record | bool:
     """The probe replaying a conditional message with these STATE_KEYS tokens; False when
     it has no effect in any state, True when its line must take the per-line path (odd
     tokens, or an effect that a second equal line would change again)."""
-    items = tokens.split(SEP) if tokens else []
-    keys = [item[1 : item.index('":')] for item in items]
-    if len(set(keys)) != len(keys):
+    data = token_object(tokens.split(SEP) if tokens else [])
+    if data is None:
         return True
-    try:
-        probe = _probe(msg, orjson.loads("{" + ",".join(items) + "}"))
-    except orjson.JSONDecodeError:
-        return True
-    after = {state: next_state(probe, state) for state in STATES}
+    record = probe(msg, data)
+    after = {state: next_state(record, state) for state in STATES}
     if all(effect is None for effect in after.values()):
         return False
     idempotent = all(
-        next_state(probe, effect) in (None, effect) for effect in after.values() if effect
+        next_state(record, effect) in (None, effect) for effect in after.values() if effect
     )
-    return probe if idempotent else True
+    return record if idempotent else True
