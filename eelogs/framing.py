@@ -136,6 +136,8 @@ class _Deframer:
             return
         if not isinstance(obj, dict):
             yield self._payload(text, n, framing, time_hint=time_hint)
+        elif "level" in obj:  # a log record, even with fields named like a wrapper's
+            yield self._payload(text, n, framing, obj, time_hint)
         elif "MESSAGE" in obj and ("__REALTIME_TIMESTAMP" in obj or "__CURSOR" in obj):
             yield from self._journal_entry(n, obj)
         elif "log" in obj and "stream" in obj and isinstance(obj["log"], str):
