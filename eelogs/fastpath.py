@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 import polars as pl
 
 from eelogs.collect import Collector
 from eelogs.fastbulk import Clues, Gathered, rich_rows
-from eelogs.fastplan import LINE, MSG, SEP, STATE_KEY, STATE_TOKEN, FastPlan
+from eelogs.fastplan import LINE, MSG, SEP, STATE_KEY, STATE_TOKEN, FastPlan, any_of
 from eelogs.framing import Payload, _Deframer
 from eelogs.match import Classifier
 from eelogs.parse import Record, parse_payload
@@ -51,6 +51,8 @@ class FastRun:
     clues: Clues = field(default_factory=Clues)
     gathered: Gathered = field(init=False)
     fast_lines: int = 0
+    # accounts a block left past what activity could change (fastpath._settle)
+    settled: pl.Series = field(default_factory=lambda: pl.Series("account", [], pl.String))
 
     def __post_init__(self) -> None:
         self.deframer = _Deframer(self.source, None)  # fast inputs carry no account hint
@@ -76,54 +78,78 @@ def read_fast(inp: Input, run: FastRun, progress: Progress) -> None:
 
 
 def _read_blocks(inp: Input, run: FastRun, progress: Progress, bar: ProgressBar) -> None:
-    """Blocks are turned into columns one ahead, in a thread (polars lets go of the GIL), while
-    this one feeds the previous block to the collector."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ahead: tuple[Future[Columns | None] | None, bytes, int] | None = None
-        for block, lines in _whole_lines(inp):
-            # a few lines at the end of a growing file cost less line by line than polars
-            small = len(block) < min(256 << 10, BLOCK_BYTES // 4)
-            future = None if small else pool.submit(_columns, run.plan, block, lines)
-            if ahead is not None:
-                _block(run, progress, bar, *ahead)
-            ahead = (future, block, lines)
-        if ahead is not None:
-            _block(run, progress, bar, *ahead)
-
-
-def _whole_lines(inp: Input) -> Iterator[tuple[bytes, int]]:
-    """Blocks of whole lines and their line counts; the last line of the input may have no
-    newline (one line, unless the input is a growing file, which waits for it)."""
-    with open_binary(inp) as stream:
+    """Blocks are read and turned into columns one ahead, in a thread (polars lets go of the
+    GIL), while this one feeds the previous block to the collector."""
+    with open_binary(inp) as stream, ThreadPoolExecutor(max_workers=1) as pool:
         if inp.start_offset:
             stream.seek(inp.start_offset)
-        tail = b""
-        while chunk := stream.read(BLOCK_BYTES):
-            data = tail + chunk if tail else chunk
-            cut = data.rfind(b"\n") + 1
-            block, tail = data[:cut], data[cut:]
-            if block:
-                yield block, block.count(b"\n")
-        if tail and not inp.whole_lines_only:
-            yield tail, 1
+        reader = _LineBlocks(stream, inp.whole_lines_only, run.plan)
+        ahead = pool.submit(reader.prepared)
+        while (got := ahead.result()) is not None:
+            ahead = pool.submit(reader.prepared)
+            _block(run, progress, bar, *got)
+            del got
+
+
+Prepared = tuple[Columns | bytes, int, int]  # columns or the block's bytes; size; lines
+
+
+class _LineBlocks:
+    """Blocks of whole lines; the last line of the input may have no newline (one line,
+    unless the input is a growing file, which waits for it)."""
+
+    def __init__(self, stream: IO[bytes], whole_lines_only: bool, plan: FastPlan) -> None:
+        self.stream, self.whole_lines_only, self.plan = stream, whole_lines_only, plan
+        self.tail = b""
+
+    def prepared(self) -> Prepared | None:
+        """The next block as columns, or as bytes when it goes line by line."""
+        got = self._next()
+        if got is None:
+            return None
+        block, lines = got
+        # a few lines at the end of a growing file cost less line by line than polars
+        if len(block) < min(256 << 10, BLOCK_BYTES // 4):
+            return block, len(block), lines
+        columns = _columns(self.plan, block, lines)
+        return (block if columns is None else columns), len(block), lines
+
+    def _next(self) -> tuple[bytes, int] | None:
+        while chunk := self.stream.read(BLOCK_BYTES):
+            cut = chunk.rfind(b"\n") + 1
+            if not cut:  # no line ends in this chunk
+                self.tail += chunk
+                continue
+            head, self.tail = self.tail, chunk[cut:]
+            # one copy: the head and the chunk's whole lines, joined
+            return b"".join((head, memoryview(chunk)[:cut])), chunk.count(b"\n", 0, cut)
+        if self.tail and not self.whole_lines_only:
+            tail, self.tail = self.tail, b""
+            return tail, 1
+        return None
 
 
 def _block(
     run: FastRun,
     progress: Progress,
     bar: ProgressBar,
-    future: Future[Columns | None] | None,
-    block: bytes,
+    prepared: Columns | bytes,
+    size: int,
     lines: int,
 ) -> None:
     first_line = progress.line + 1
-    columns = None if future is None else future.result()
-    if columns is None or run.deframer.pretty:
-        for n, raw in enumerate(block.split(b"\n")[:lines], first_line):
-            _python_line(run, n, raw.decode("utf-8", "replace").rstrip("\r"))
+    if isinstance(prepared, bytes):
+        texts = [raw.decode("utf-8", "replace") for raw in prepared.split(b"\n")[:lines]]
+    elif run.deframer.pretty:  # a record spread over lines goes on: this block goes per-line
+        texts = [line or "" for line in prepared[0]["line"]]
     else:
-        _fast(run, *columns, first_line)
-    progress.offset += len(block)
+        texts = []
+        _fast(run, *prepared, first_line)
+    if texts:  # lines that went per-line may touch any account
+        run.settled = run.settled.clear()
+    for n, text in enumerate(texts, first_line):
+        _python_line(run, n, text.rstrip("\r"))
+    progress.offset += size
     progress.line += lines
     bar.update(progress.offset)
 
@@ -145,10 +171,7 @@ def _columns(plan: FastPlan, block: bytes, lines: int) -> Columns | None:
         return None
     if df.height != lines:
         return None
-    decoded = _decoded(df.with_row_index("row"), plan)
-    if decoded is None:
-        return None
-    df = decoded
+    df = _decoded(df.with_row_index("row"), plan)
     fast_share = float(df.select(pl.col("eligible").mean()).item() or 0.0)
     odd = df.filter(~pl.col("eligible"))
     stateful = odd.select(
@@ -156,52 +179,67 @@ def _columns(plan: FastPlan, block: bytes, lines: int) -> Columns | None:
     ).item()
     if fast_share < MIN_FAST_SHARE or stateful:
         return None
-    df = df.with_columns(eligible=_settled())
+    df = df.with_columns(known=_known(), eligible=_known() & _settled())
     # the binding and the call both name the account: fine when they agree, as they do;
-    # otherwise orjson's last and polars' first differ, and the row is not eligible
+    # otherwise orjson's last and polars' first differ, and the account is not known
     dup = LINE.str.extract_all(r'"account":"[^"\\]*"')
-    twice = df.filter(pl.col("eligible") & (pl.col("n_account") >= 2))
+    twice = df.filter(pl.col("known") & (pl.col("n_account") >= 2))
     odd = twice.filter((dup.list.n_unique() != 1) | (dup.list.len() != pl.col("n_account")))
-    df = df.with_columns(eligible=pl.col("eligible") & ~pl.col("row").is_in(odd["row"].implode()))
+    agree = ~pl.col("row").is_in(odd["row"].implode())
+    df = df.with_columns(known=pl.col("known") & agree, eligible=pl.col("eligible") & agree)
     return df, rich_rows(df)
 
 
-def _settled() -> pl.Expr:
-    """Eligible rows read exactly as parse.py reads them: a level it takes for a record and
-    not a warning, a time in ms, one msg key (the top-level one) with a string, no account
-    or a top-level string one (_columns then checks that repeats agree)."""
+def _known() -> pl.Expr:
+    """Rows whose account parse.py will read is known before parsing: valid pino-shaped JSON
+    with no account key, or a top-level string one (_columns then checks that repeats agree).
+    A per-line row of this kind touches that account only; others may touch any."""
     acc = pl.col("account")
+    return pl.col("eligible") & (
+        (pl.col("n_account") == 0) | (acc.is_not_null() & (acc != "") & pl.col("account_text"))
+    )
+
+
+def _settled() -> pl.Expr:
+    """Of rows with a known account (_known), those read exactly as parse.py reads them: a
+    level it takes for a record and not a warning, a time in ms, one msg key (the top-level
+    one) with a string."""
     return (
-        pl.col("eligible")
-        & pl.col("level").is_between(10, 39)
+        pl.col("level").is_between(10, 39)
         & (pl.col("time") >= 10**12)
         & MSG.is_not_null()
         & (pl.col("n_msg") == 1)
         & pl.col("msg_text")
-        & ((pl.col("n_account") == 0) | (acc.is_not_null() & (acc != "") & pl.col("account_text")))
     )
 
 
 _DECODED = pl.Struct({"msg": pl.String, "account": pl.String})
+# json_decode holds about eight times its input while it works: it runs on slices of this
+# many rows (about 1 MB of log), so a block's size does not set the peak memory
+DECODE_ROWS = 4096
 
 
-def _decoded(df: pl.DataFrame, plan: FastPlan) -> pl.DataFrame | None:
+def _decoded(df: pl.DataFrame, plan: FastPlan) -> pl.DataFrame:
     """The routing columns, with msg and account of pino-shaped rows decoded as JSON (escapes
-    and all) in the same parallel pass. A line that is not valid JSON fails the whole column:
-    then the bad ones are found with orjson (polars agrees with it but for lone surrogates,
-    whose `\\u` escapes send a line per-line anyway) and count as not eligible."""
-    df = df.with_columns(_eligible())
+    and all). A line that is not valid JSON fails its slice: then the bad ones are found with
+    orjson (polars agrees with it but for lone surrogates, whose `\\u` escapes send a line
+    per-line anyway) and count as not eligible."""
+    df = df.with_columns(_eligible(), *_fields(plan))
+    parts = [_decode_slice(part) for part in df.iter_slices(DECODE_ROWS)]
+    return pl.concat(parts).unnest("decoded")
+
+
+def _decode_slice(df: pl.DataFrame) -> pl.DataFrame:
     decode = pl.when("eligible").then(LINE).str.json_decode(_DECODED).alias("decoded")
     try:
-        out = df.with_columns(*_fields(plan), decode)
+        return df.with_columns(decode)
     except pl.exceptions.PolarsError:
         valid = pl.Series([_valid_json(line) for line in df["line"]], dtype=pl.Boolean)
         df = df.with_columns(eligible=pl.col("eligible") & valid)
-        try:
-            out = df.with_columns(*_fields(plan), decode)
-        except pl.exceptions.PolarsError:
-            return None
-    return out.unnest("decoded")
+    try:
+        return df.with_columns(decode)
+    except pl.exceptions.PolarsError:  # polars refuses what orjson took: all go per-line
+        return df.with_columns(eligible=pl.lit(False), decoded=pl.lit(None, _DECODED))
 
 
 def _valid_json(line: str) -> bool:
@@ -228,12 +266,12 @@ def _fields(plan: FastPlan) -> list[pl.Expr]:
         LINE.str.slice(19, 13).str.to_integer(strict=False).alias("time"),
         LINE.str.contains('"msg":"', literal=True).alias("msg_text"),
         LINE.str.contains('"account":"', literal=True).alias("account_text"),
-        LINE.str.count_matches('"msg":', literal=True).alias("n_msg"),
-        LINE.str.count_matches('"account":', literal=True).alias("n_account"),
+        LINE.str.count_matches(any_of(['"msg":'])).alias("n_msg"),
+        LINE.str.count_matches(any_of(['"account":'])).alias("n_account"),
         # a `{` after the first: a nested object (or a brace in a string), so a key found
         # in the line may not be a top-level one
-        LINE.str.slice(1).str.contains("{", literal=True).alias("brace"),
-        (pl.lit(True) if plan.everything else LINE.str.contains_any(list(plan.hit_needles))).alias(
+        (LINE.str.count_matches(any_of("{")) > 1).alias("brace"),
+        (pl.lit(True) if plan.everything else LINE.str.contains(any_of(plan.hit_needles))).alias(
             "hit"
         ),
     ]
@@ -251,7 +289,7 @@ def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -
     df = df.with_columns(admitted=pl.col("fast") & _admits(run.window))
     df = df.with_columns(
         prior=pl.when("admitted").then(time).otherwise(0).cum_max().shift(1, fill_value=0),
-        barrier=(pl.col("py") & ~pl.col("eligible")).cum_sum(),
+        barrier=(pl.col("py") & ~pl.col("known")).cum_sum(),
         own=(pl.col("py") & acc.is_not_null()).cum_sum().over("account"),
     )
     fast = df.filter("admitted")
@@ -311,9 +349,8 @@ def _admits(window: Window) -> pl.Expr:
 def _replay(
     run: FastRun, df: pl.DataFrame, lines: pl.DataFrame, fast: pl.DataFrame, first_line: int
 ) -> None:
-    """Per-line rows and the fast rows' state effects, merged in input order. A run of equal
-    effects for one account, with no per-line row between that could touch it, acts like its
-    first and last member, so only those are replayed."""
+    """Per-line rows and the fast rows' state effects (those that can change something),
+    merged in input order."""
     plan = run.plan
     tokens = pl.col("tokens")
     effects = fast.filter(
@@ -325,12 +362,7 @@ def _replay(
         .otherwise(pl.concat_str(MSG, tokens, separator=SEP))
         .alias("effect"),
     )
-    group = ["account", "barrier", "own"]
-    effects = effects.with_columns(
-        keep=(pl.col("effect") != pl.col("effect").shift(1).over(group)).fill_null(True)
-        | (pl.col("effect") != pl.col("effect").shift(-1).over(group)).fill_null(True)
-    ).filter("keep")
-    events = effects.select("row", "account", MSG, "time", "tokens").iter_rows()
+    events = _kept(run, effects, df).select("row", "account", MSG, "time", "tokens").iter_rows()
     python = (
         df.filter("py").select("row", "prior").join(lines, on="row").sort("row")
         .select("row", "line", "prior").iter_rows()
@@ -351,6 +383,53 @@ def _replay(
             probe = plan.probes[msg] if variant is None else plan.variant(msg, variant)
             assert isinstance(probe, Record)
             collector.replay_state(account, probe, t)
+
+
+_SETTLING = ("healthy", "connected")  # after these, activity (healthy) changes nothing
+
+
+def _kept(run: FastRun, effects: pl.DataFrame, df: pl.DataFrame) -> pl.DataFrame:
+    """The effects that can change an account's state. Within a group (one account, no
+    per-line row between that could touch it): a second `connecting` or `syncing` in a row
+    changes nothing, of a run of `connected` only the last moves the clock (the first the
+    state), activity after a login or activity changes nothing, and neither does the first
+    activity of an account `run.settled` names. Other runs act like their first and last."""
+    effect, prev, nxt = pl.col("effect"), pl.col("prev"), pl.col("next")
+    group = ["account", "barrier", "own"]
+    clean = (pl.col("barrier") == 0) & (pl.col("own") == 0)
+    settled = clean & pl.col("account").is_in(run.settled.implode())
+    keep = (
+        pl.when(effect == "healthy")
+        .then(~pl.when(prev.is_null()).then(settled).otherwise(prev.is_in(_SETTLING)))
+        .when(effect.is_in(["connecting", "syncing"]))
+        .then((prev != effect).fill_null(True))
+        .otherwise((prev != effect).fill_null(True) | (nxt != effect).fill_null(True))
+    )
+    effects = effects.with_columns(
+        prev=effect.shift(1).over(group), next=effect.shift(-1).over(group)
+    )
+    _settle(run, effects, df)
+    return effects.filter(keep)
+
+
+def _settle(run: FastRun, effects: pl.DataFrame, df: pl.DataFrame) -> None:
+    """Accounts whose state the block leaves past what activity could change (after a login
+    or activity, with no per-line row of theirs and no barrier later in the block)."""
+    barrier = df["barrier"].max()
+    own = df.filter(pl.col("py") & pl.col("account").is_not_null()).group_by("account").len()
+    last = (
+        effects.group_by("account")
+        .agg(pl.col("effect", "barrier", "own").sort_by("row").last())
+        .join(own, on="account", how="left")
+    )
+    now = last.filter(
+        pl.col("effect").is_in(_SETTLING)
+        & (pl.col("barrier") == barrier)
+        & (pl.col("own") == pl.col("len").fill_null(0))
+    )["account"]
+    before = run.settled if not barrier else run.settled.clear()
+    touched = pl.concat([last["account"], own["account"]])
+    run.settled = pl.concat([before.filter(~before.is_in(touched.implode())), now])
 
 
 def _merge(a: Iterator[tuple[Any, ...]], b: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:

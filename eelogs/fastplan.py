@@ -11,7 +11,7 @@ than necessary, never wrong, whatever the catalog says.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,6 +162,13 @@ class FastPlan:
         return True
 
 
+def any_of(texts: Iterable[str]) -> str:
+    """A regex (Rust's syntax) for any of these texts. Rust's literal prefilters make it
+    several times faster than `str.contains_any` or a `literal=True` search."""
+    return "|".join("".join("\\" + c if c in _RUST_META else c for c in t) for t in texts)
+
+
+_RUST_META = frozenset("\\.+*?()|[]{}^$#&-~")
 SEP = "\x1f"  # joins needles (or tokens) found in a line; no needle holds one
 # the STATE_KEYS fields of a line, each with a plain value
 STATE_TOKEN = r'"(?:' + "|".join(STATE_KEYS) + r')":(?:"[^"\\]*"|true|false|null)'

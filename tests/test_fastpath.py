@@ -45,9 +45,7 @@ def both_ways(paths: list[Path], window: Window | None = None) -> tuple[dict[str
 
 def fast_lines(path: Path) -> int:
     """How many lines of `path` the fast path counted in bulk."""
-    run = fastpath.FastRun(
-        str(path), Collector(), Classifier(CATALOG), Window(), FastPlan(CATALOG)
-    )
+    run = fastpath.FastRun(str(path), Collector(), Classifier(CATALOG), Window(), FastPlan(CATALOG))
     fastpath.read_fast(Input(str(path), path=path), run, Progress())
     return run.fast_lines
 
@@ -117,6 +115,84 @@ def test_invalid_json_in_pino_shape_is_unparsed_both_ways(
     assert [s["line"] for s in fast["input"]["unparsed_samples"]] == [201, 202]
 
 
+def test_pino_records_with_wrapper_fields_stay_pino_records(
+    tmp_path: Path, small_blocks: None
+) -> None:
+    """A pino record holding Docker's `log` and `stream` or journald's `MESSAGE` and
+    `__CURSOR` is still the record itself, not a wrapper around another."""
+    line = '{"level":30,"time":1795420800%03d,"msg":"New message","account":"bob%d"}'
+    lines = [line % (i, i) for i in range(400)]
+    lines[100] = next(odd for odd in _ODD if '"stream"' in odd)
+    lines[300] = next(odd for odd in _ODD if '"__CURSOR"' in odd)
+    log = tmp_path / "wrapper-fields.log"
+    log.write_text("\n".join(lines) + "\n")
+    fast, slow = both_ways([log])
+    assert fast == slow
+    assert fast["input"]["records"] == 400
+    assert fast["findings"] == []
+    assert "carol" not in {a["account"] for a in fast["accounts"]}
+
+
+_PREFIXED = (
+    'Nov 23 08:00:02 ee emailengine[7]: {"level":30,"time":1795420802000,'
+    '"msg":"Created primary client","account":"bob"}'
+)
+
+
+@pytest.mark.parametrize(
+    "reconnect",
+    [
+        # a line of another framing: its account is unknown until it is parsed
+        [_PREFIXED],
+        # a line the per-line path reads (it holds an error object) with a known account
+        [
+            '{"level":30,"time":1795420802000,"msg":"Created primary client","account":"bob",'
+            '"err":{"message":"x"}}'
+        ],
+        # the account named twice: the last one counts, so this line is about bob
+        [
+            '{"level":40,"time":1795420802000,"msg":"Created primary client","account":"carol",'
+            '"account":"bob"}'
+        ],
+        # a pretty-printed record: its block goes line by line as a whole
+        [
+            "{",
+            '  "level": 30, "time": 1795420802000, "msg": "Created primary client",',
+            '  "account": "bob"',
+            "}",
+        ],
+    ],
+    ids=["prefixed", "err", "twice", "pretty"],
+)
+@pytest.mark.parametrize("active", [0, 1])
+def test_activity_after_a_per_line_reconnect_counts(
+    reconnect: list[str], active: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path skips activity that cannot change an account's state (it is connected
+    already), also across blocks; a per-line row between that takes the account back to
+    connecting must end that, whether its account is known before parsing or not, and
+    whether the account was active earlier in the same block (`active`) or not."""
+    monkeypatch.setattr(fastpath, "BLOCK_BYTES", 4096)
+    filler = '{"level":20,"time":17954208%05d,"msg":"New message","account":"other%d"}'
+    lines = [
+        '{"level":30,"time":1795420801000,"msg":"Successful login without a previous active '
+        'session","account":"bob"}',
+        '{"level":20,"time":1795420801001,"msg":"New message","account":"bob"}',
+        *(filler % (1100 + i, i % 7) for i in range(100)),
+        *(['{"level":20,"time":1795420801999,"msg":"New message","account":"bob"}'] * active),
+        *reconnect,
+        *(filler % (2100 + i, i % 7) for i in range(100)),
+        '{"level":20,"time":1795420803000,"msg":"New message","account":"bob"}',
+        *(filler % (3100 + i, i % 7) for i in range(100)),
+    ]
+    log = tmp_path / "reconnect.log"
+    log.write_text("\n".join(lines) + "\n")
+    fast, slow = both_ways([log])
+    assert fast == slow
+    bob = next(a for a in fast["accounts"] if a["account"] == "bob")
+    assert (bob["state"], bob["state_since"]) == ("connected", "2026-11-23T08:00:03.000Z")
+
+
 def test_stdin_and_file_agree_through_the_cli() -> None:
     from_file = analyze_json(str(SAMPLE))
     from_stdin = analyze_json("-", stdin=SAMPLE.read_bytes())
@@ -161,6 +237,20 @@ _ODD = [
     '"account":"carol"}',
     '{"level":30,"time":1795420900021,"msg":"Connection closed","type":"imapClient",'
     '"disabled":0,"account":"bob"}',
+    '{"level":50,"time":1795420900022,"msg":"Failed to authenticate","account":"bob",'
+    '"component":"connection-client"}',
+    '{"level":40,"time":1795420900023,"msg":"Failed to connect","account":"bob","account":"carol"}',
+    '{"level":50,"time":1795420900024,"msg":"Failed to connect","meta":{"account":"bob"}}',
+    '{"level":30,"time":1795420900025,"msg":"Initiated IDLE, waiting for server input",'
+    '"account":"bob"}',
+    '{"level":30,"time":1795420900026,"msg":"User authenticated","account":"bob"}',
+    '{"level":30,"time":1795420900027,"msg":"Created primary client","account":"bob"}',
+    # fields a wrapper has (Docker's log and stream, journald's MESSAGE) in a pino record
+    '{"level":30,"time":1795420900028,"msg":"New message","account":"bob","log":"x",'
+    '"stream":"stdout"}',
+    '{"level":30,"time":1795420900029,"msg":"New message","account":"bob","MESSAGE":'
+    '"{\\"level\\":50,\\"msg\\":\\"Failed to authenticate\\",\\"account\\":\\"carol\\"}",'
+    '"__CURSOR":"s=1"}',
     "Starting EmailEngine banner",
     "{",
     '  "level": 50, "msg": "Failed to connect", "account": "bob"',
