@@ -32,7 +32,7 @@ _TABLE: dict[str, pl.DataType] = {
     "m": pl.String(), "c": pl.String(), "f": pl.String(), "bad": pl.Boolean(),
     "clues": pl.List(_CLUE), "method": pl.String(),
 }  # fmt: skip
-_MEMO_LIMIT = 100_000  # URLs with ids make new keys forever: the memo is bounded
+_MEMO_LIMIT = 20_000  # greetings and URLs with ids make new keys forever: the memo is bounded
 _FOLD_EVERY = 16  # blocks between folds of the gathered frames: memory stays flat
 
 

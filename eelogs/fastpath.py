@@ -30,7 +30,7 @@ from eelogs.states import SIGNALS
 if TYPE_CHECKING:
     from eelogs.pipeline import Window
 
-BLOCK_BYTES = 3 << 20  # two blocks are in flight (one read ahead): 8 MB blocks peak near 430 MB
+BLOCK_BYTES = 12 << 20  # two in flight (one read ahead): 16 MB went over 300 MB at 10M lines
 MIN_FAST_SHARE = 0.5  # below this a block (journald prefixes, Docker) goes line by line
 _STATEFUL = ['"__CURSOR"', '"__REALTIME_TIMESTAMP"', '"MESSAGE"', '{"log":']
 
@@ -91,7 +91,8 @@ def _read_blocks(inp: Input, run: FastRun, progress: Progress, bar: ProgressBar)
             del got
 
 
-Prepared = tuple[Columns | bytes, int, int]  # columns or the block's bytes; size; lines
+# the block's columns, or its lines (or bytes) for the per-line path; its size; its lines
+Prepared = tuple[Columns | pl.Series | bytes, int, int]
 
 
 class _LineBlocks:
@@ -103,16 +104,20 @@ class _LineBlocks:
         self.tail = b""
 
     def prepared(self) -> Prepared | None:
-        """The next block as columns, or as bytes when it goes line by line."""
+        """The next block as columns, or as its lines when it goes line by line."""
         got = self._next()
         if got is None:
             return None
         block, lines = got
+        del got
+        size = len(block)
         # a few lines at the end of a growing file cost less line by line than polars
-        if len(block) < min(256 << 10, BLOCK_BYTES // 4):
-            return block, len(block), lines
-        columns = _columns(self.plan, block, lines)
-        return (block if columns is None else columns), len(block), lines
+        texts = None if size < min(256 << 10, BLOCK_BYTES // 4) else _texts(block, lines)
+        if texts is None:
+            return block, size, lines
+        del block  # the rows hold the text now
+        columns = _columns(self.plan, texts)
+        return (texts["line"] if columns is None else columns), size, lines
 
     def _next(self) -> tuple[bytes, int] | None:
         while chunk := self.stream.read(BLOCK_BYTES):
@@ -133,13 +138,15 @@ def _block(
     run: FastRun,
     progress: Progress,
     bar: ProgressBar,
-    prepared: Columns | bytes,
+    prepared: Columns | pl.Series | bytes,
     size: int,
     lines: int,
 ) -> None:
     first_line = progress.line + 1
     if isinstance(prepared, bytes):
         texts = [raw.decode("utf-8", "replace") for raw in prepared.split(b"\n")[:lines]]
+    elif isinstance(prepared, pl.Series):  # the lines, read by polars
+        texts = [line or "" for line in prepared]
     elif run.deframer.pretty:  # a record spread over lines goes on: this block goes per-line
         texts = [line or "" for line in prepared[0]["line"]]
     else:
@@ -154,9 +161,9 @@ def _block(
     bar.update(progress.offset)
 
 
-def _columns(plan: FastPlan, block: bytes, lines: int) -> Columns | None:
-    """The block as rows with the fields routing needs, and its rich rows; or None when it
-    must go line by line. Nothing here depends on the run's state: it runs a block ahead."""
+def _texts(block: bytes, lines: int) -> pl.DataFrame | None:
+    """The block's lines as a column (without their line ends), or None when polars reads
+    it otherwise (a control character that splits a line, a lone carriage return)."""
     try:
         df = pl.read_csv(
             io.BytesIO(block),
@@ -169,9 +176,13 @@ def _columns(plan: FastPlan, block: bytes, lines: int) -> Columns | None:
         )
     except pl.exceptions.PolarsError:
         return None
-    if df.height != lines:
-        return None
-    df = _decoded(df.with_row_index("row"), plan)
+    return df if df.height == lines else None
+
+
+def _columns(plan: FastPlan, texts: pl.DataFrame) -> Columns | None:
+    """The block as rows with the fields routing needs, and its rich rows; or None when it
+    must go line by line. Nothing here depends on the run's state: it runs a block ahead."""
+    df = _decoded(texts.with_row_index("row"), plan)
     fast_share = float(df.select(pl.col("eligible").mean()).item() or 0.0)
     odd = df.filter(~pl.col("eligible"))
     stateful = odd.select(
@@ -285,7 +296,10 @@ def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -
     odd, variants = _variants(run.plan, df)
     df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(odd.implode()))
     lines = df.filter("py").select("row", "line")  # only per-line rows need their text
-    df = df.drop("line").join(variants, on="row", how="left").with_columns(fast=~pl.col("py"))
+    tokens = pl.col("row").replace_strict(
+        variants["row"], variants["tokens"], default=None, return_dtype=pl.String
+    )  # a lookup, not a join: a join would copy every column
+    df = df.drop("line").with_columns(tokens=tokens, fast=~pl.col("py"))
     df = df.with_columns(admitted=pl.col("fast") & _admits(run.window))
     df = df.with_columns(
         prior=pl.when("admitted").then(time).otherwise(0).cum_max().shift(1, fill_value=0),

@@ -173,7 +173,7 @@ SEP = "\x1f"  # joins needles (or tokens) found in a line; no needle holds one
 # the STATE_KEYS fields of a line, each with a plain value
 STATE_TOKEN = r'"(?:' + "|".join(STATE_KEYS) + r')":(?:"[^"\\]*"|true|false|null)'
 STATE_KEY = r'"(?:' + "|".join(STATE_KEYS) + r')":'
-_MEMO_LIMIT = 50_000
+_MEMO_LIMIT = 20_000  # messages with ids come forever; the common ones are learnt again at once
 
 
 def _first_msg(test: _Test) -> Any:

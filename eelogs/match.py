@@ -57,17 +57,19 @@ class Classifier:
 
     def classify(self, record: Record) -> Match | None:
         """The single best pattern for this record, or None."""
+        view = _View(record)  # one per record: it caches the record's error text
         for pattern in self._candidates(record):
-            fields = self.try_pattern(pattern, record)
+            fields = self._try(pattern, view)
             if fields is not None:
                 return Match(pattern, fields)
         return None
 
     def all_matches(self, record: Record) -> list[Match]:
         """Every pattern that fits, best first (for `patterns check` and explanations)."""
+        view = _View(record)
         out = []
         for pattern in self._candidates(record):
-            fields = self.try_pattern(pattern, record)
+            fields = self._try(pattern, view)
             if fields is not None:
                 out.append(Match(pattern, fields))
         return out
@@ -77,7 +79,9 @@ class Classifier:
 
     def try_pattern(self, pattern: Pattern, record: Record) -> dict[str, Any] | None:
         """The extracted fields if `pattern` matches `record`, else None."""
-        view = _View(record)
+        return self._try(pattern, _View(record))
+
+    def _try(self, pattern: Pattern, view: _View) -> dict[str, Any] | None:
         captured: dict[str, Any] = {}
         if not any(self._block(pattern, b, view, captured) for b in pattern.match):
             return None
