@@ -203,11 +203,15 @@ def _columns(plan: FastPlan, texts: pl.DataFrame) -> Columns | None:
 
 def _known() -> pl.Expr:
     """Rows whose account parse.py will read is known before parsing: valid pino-shaped JSON
-    with no account key, or a top-level string one (_columns then checks that repeats agree).
-    A per-line row of this kind touches that account only; others may touch any."""
-    acc = pl.col("account")
-    return pl.col("eligible") & (
-        (pl.col("n_account") == 0) | (acc.is_not_null() & (acc != "") & pl.col("account_text"))
+    with no account key, or a top-level string one (_columns then checks that repeats agree),
+    or one nested string one only (an API request's params: no account). A per-line row of
+    this kind touches that account only; others may touch any. Keys spelt with escapes
+    escape these counts."""
+    acc, count, text = pl.col("account"), pl.col("n_account"), pl.col("account_text")
+    return (pl.col("eligible") & ~pl.col("escaped")) & (
+        (count == 0)
+        | (acc.is_not_null() & (acc != "") & text)
+        | ((count == 1) & acc.is_null() & text)
     )
 
 
@@ -277,6 +281,8 @@ def _fields(plan: FastPlan) -> list[pl.Expr]:
         LINE.str.slice(19, 13).str.to_integer(strict=False).alias("time"),
         LINE.str.contains('"msg":"', literal=True).alias("msg_text"),
         LINE.str.contains('"account":"', literal=True).alias("account_text"),
+        # an escape can spell any key, so any of them may be there
+        LINE.str.contains(any_of(["\\u"])).alias("escaped"),
         LINE.str.count_matches(any_of(['"msg":'])).alias("n_msg"),
         LINE.str.count_matches(any_of(['"account":'])).alias("n_account"),
         # a `{` after the first: a nested object (or a brace in a string), so a key found

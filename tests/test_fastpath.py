@@ -154,6 +154,17 @@ _PREFIXED = (
             '{"level":40,"time":1795420802000,"msg":"Created primary client","account":"carol",'
             '"account":"bob"}'
         ],
+        # the account key spelt with an escape
+        [
+            '{"level":40,"time":1795420802000,"msg":"Created primary client","account":"carol",'
+            '"acc\\u006funt":"bob"}'
+        ],
+        # an API request's own params name bob: this line is about no account
+        [
+            '{"level":50,"time":1795420802000,"msg":"API request failed","component":"api",'
+            '"req":{"params":{"account":"bob"}}}',
+            '{"level":40,"time":1795420802001,"msg":"Created primary client","account":"bob"}',
+        ],
         # a pretty-printed record: its block goes line by line as a whole
         [
             "{",
@@ -162,7 +173,7 @@ _PREFIXED = (
             "}",
         ],
     ],
-    ids=["prefixed", "err", "twice", "pretty"],
+    ids=["prefixed", "err", "twice", "escaped", "params", "pretty"],
 )
 @pytest.mark.parametrize("active", [0, 1])
 def test_activity_after_a_per_line_reconnect_counts(
