@@ -139,15 +139,35 @@ def _digest(value: str) -> str:
 
 def scrub(value: Any, redact: bool, pseudonyms: Pseudonyms | None) -> Any:
     """Apply redaction (and pseudonyms) to every string inside a report structure."""
-    if isinstance(value, str):
-        if redact:
-            value = redact_text(value)
-        return pseudonyms(value) if pseudonyms else value
-    if isinstance(value, dict):
-        return {
-            (scrub(k, False, pseudonyms) if isinstance(k, str) else k): scrub(v, redact, pseudonyms)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [scrub(v, redact, pseudonyms) for v in value]
-    return value
+    return _Scrub(redact, pseudonyms).value(value)
+
+
+class _Scrub:
+    """One pass over a report. A report repeats its strings (states, providers, pattern ids
+    on thousands of accounts): each distinct one is worked out once."""
+
+    def __init__(self, redact: bool, pseudonyms: Pseudonyms | None) -> None:
+        self.redact, self.pseudonyms = redact, pseudonyms
+        self.done: dict[tuple[str, bool], str] = {}
+
+    def text(self, text: str, redact: bool) -> str:
+        key = (text, redact)
+        found = self.done.get(key)
+        if found is None:
+            found = redact_text(text) if redact else text
+            if self.pseudonyms:
+                found = self.pseudonyms(found)
+            self.done[key] = found
+        return found
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value, self.redact)
+        if isinstance(value, dict):
+            return {
+                (self.text(k, False) if isinstance(k, str) else k): self.value(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        return value
