@@ -159,6 +159,8 @@ class Gathered:
     parts: dict[str, list[pl.DataFrame]] = field(
         default_factory=lambda: {name: [] for name in _FOLDS}
     )
+    # accounts whose name clues were handed over already
+    named: pl.Series = field(default_factory=lambda: pl.Series("account", [], pl.String))
     # the line of the last per-line record that set each (account or None, signal)
     line_signals: dict[tuple[str | None, str], int] = field(default_factory=dict)
 
@@ -180,7 +182,10 @@ class Gathered:
         self._part("levels", fast.group_by("level").agg(records))
         self._part("span", fast.select(pl.col("time").min().alias("first"),
                                        pl.col("time").max().alias("last")))  # fmt: skip
-        self._part("evidence", clues.account_clues(accounts["account"].to_list()))
+        # an account name says the same every time: once per input is enough
+        new = accounts["account"].filter(~accounts["account"].is_in(self.named.implode()))
+        self.named = pl.concat([self.named, new])
+        self._part("evidence", clues.account_clues(new.to_list()))
         self._part("evidence", evidence.unnest("clues").unique())
         self._part("auth", kept.drop_nulls("method").group_by("account", "method").agg(records))
         signals = _FOLDS["signals"](
