@@ -16,7 +16,15 @@ import polars as pl
 
 from eelogs.collect import Bulk, Collector
 from eelogs.fastplan import LINE, MSG, any_of, probe, token_object
-from eelogs.providers import DATA_KEYS, MSG_WORDS, URL_WORDS, auth_method, provider_signals
+from eelogs.providers import (
+    DATA_KEYS,
+    MSG_EQUALS,
+    MSG_TESTS,
+    MSG_WORDS,
+    URL_WORDS,
+    auth_method,
+    provider_signals,
+)
 from eelogs.states import SIGNALS
 
 _KEY = r'"(?:' + "|".join(DATA_KEYS) + r')":'
@@ -27,6 +35,17 @@ _TOKEN = _KEY + r'(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,}\]]*)'
 _KEY_NEEDLES = any_of(f'{key}":' for key in DATA_KEYS if key not in ("src", "sub"))
 _WORDS = any_of(MSG_WORDS)
 _COMBINATION = ["m", "c", "f"]
+
+
+def _signature(msg: pl.Expr) -> list[pl.Expr]:
+    """Which of the tests in providers.MSG_TESTS and MSG_EQUALS a message passes, as digits."""
+    tests = (
+        *(msg.str.contains(source) for source in MSG_TESTS.values()),
+        *(msg.eq(text) for text in MSG_EQUALS),
+    )
+    return [test.cast(pl.UInt8).cast(pl.String) for test in tests]
+
+
 _CLUE = pl.Struct({"provider": pl.String, "weight": pl.Int64})
 _TABLE: dict[str, pl.DataType] = {
     "m": pl.String(), "c": pl.String(), "f": pl.String(), "bad": pl.Boolean(),
@@ -61,7 +80,13 @@ class Clues:
             return
         if self._table.height + new.height > _MEMO_LIMIT:
             self._table = _table([])
-        self._table = pl.concat([self._table, _table(list(new.iter_rows()))])
+        # a message counts only through the tests providers.py makes on it (server greetings
+        # carry ids): one evaluation per outcome of those tests
+        new = new.with_columns(s=pl.concat_str(_signature(pl.col("m"))))
+        once = new.unique(["s", "c", "f"], keep="first", maintain_order=True)
+        answers = _table(list(once.select(_COMBINATION).iter_rows())).with_columns(once["s"])
+        learnt = new.join(answers.drop(_COMBINATION[0]), on=["s", *_COMBINATION[1:]])
+        self._table = pl.concat([self._table, learnt.select(list(_TABLE))])
 
     def account_clues(self, accounts: list[str]) -> pl.DataFrame:
         """What each account name alone says (its email domain), once per account."""

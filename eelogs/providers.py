@@ -84,11 +84,24 @@ _PROVIDER_TYPES = {
     "outlookService": "outlook",
     "mailRu": "other",
 }
-_GREETINGS = (
-    (re.compile(r"Gimap ready|\"GImap\""), "gmail"),
-    (re.compile(r"Microsoft Exchange IMAP4"), "outlook"),
-    (re.compile(r"iCloud IMAP4|XAPPLEPUSHSERVICE"), "icloud"),
-    (re.compile(r"XYMHIGHESTMODSEQ|Yahoo"), "yahoo"),
+# Every test provider_signals and auth_method make on a message: these regexes (written so
+# that Python's and Rust's engines agree) and these exact messages. fastbulk.py keys its memo
+# by which of them hold, not by the message (server greetings carry ids): a new test on msg
+# belongs here.
+MSG_TESTS = {
+    "gmail-init": r"^Initializing Gmail",
+    "outlook-init": r"^Initializing Outlook",
+    "gmail-greeting": r"Gimap ready|\"GImap\"",
+    "outlook-greeting": r"Microsoft Exchange IMAP4",
+    "icloud-greeting": r"iCloud IMAP4|XAPPLEPUSHSERVICE",
+    "yahoo-greeting": r"XYMHIGHESTMODSEQ|Yahoo",
+    "oauth2-command": r"^\S+ AUTHENTICATE (?:XOAUTH2|OAUTHBEARER)",
+    "password-command": r"^\S+ (?:LOGIN|AUTHENTICATE (?:PLAIN|LOGIN))\b",
+}
+MSG_EQUALS = ("OAuth2 authentication request", "Renewed OAuth2 access token")
+_MSG = {name: re.compile(source) for name, source in MSG_TESTS.items()}
+_GREETINGS = tuple(
+    (_MSG[f"{provider}-greeting"], provider) for provider in ("gmail", "outlook", "icloud", "yahoo")
 )
 _AADSTS = re.compile(r"AADSTS\d{5}")
 _EMAIL_DOMAIN = re.compile(r"@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
@@ -144,9 +157,9 @@ def provider_signals(record: Record) -> list[tuple[str, int]]:
         if kind in _PROVIDER_TYPES:
             found.append((_PROVIDER_TYPES[kind], 5))
     msg = record.msg
-    if msg.startswith("Initializing Gmail"):
+    if _MSG["gmail-init"].search(msg):
         found.append(("gmail", 6))
-    elif msg.startswith("Initializing Outlook"):
+    elif _MSG["outlook-init"].search(msg):
         found.append(("outlook", 6))
     for host in _strings(data.get("host"), data.get("servername"), err.get("host")):
         provider = provider_of_host(host)
@@ -189,9 +202,9 @@ class ProviderScores:
 def auth_method(record: Record) -> str | None:
     """How the account authenticates, when this record shows it."""
     msg, data = record.msg, record.data
-    if msg.startswith("Initializing Gmail"):
+    if _MSG["gmail-init"].search(msg):
         return "gmail-api"
-    if msg.startswith("Initializing Outlook"):
+    if _MSG["outlook-init"].search(msg):
         return "ms-graph"
     url = data.get("url")
     if isinstance(url, str) and record.component == "connection-client":
@@ -200,13 +213,11 @@ def auth_method(record: Record) -> str | None:
         if "graph.microsoft" in url:
             return "ms-graph"
     if data.get("src") == "c" and data.get("sub") == "imap-connection":
-        if re.match(r"^\S+ AUTHENTICATE (?:XOAUTH2|OAUTHBEARER)", msg):
+        if _MSG["oauth2-command"].search(msg):
             return "oauth2"
-        if re.match(r"^\S+ (?:LOGIN|AUTHENTICATE (?:PLAIN|LOGIN))\b", msg):
+        if _MSG["password-command"].search(msg):
             return "password"
-    if msg == "OAuth2 authentication request" or (
-        msg == "Renewed OAuth2 access token" and record.component == "connection-client"
-    ):
+    if msg == MSG_EQUALS[0] or (msg == MSG_EQUALS[1] and record.component == "connection-client"):
         return "oauth2"
     return None
 

@@ -204,6 +204,66 @@ def test_activity_after_a_per_line_reconnect_counts(
     assert (bob["state"], bob["state_since"]) == ("connected", "2026-11-23T08:00:03.000Z")
 
 
+_MSGS = [
+    "* OK Gimap ready for requests from 198.51.100.20 ynqxzr6aarc8",
+    "* OK Gimap ready for requests from 203.0.113.7 q8x0",
+    '* ID ("name" "GImap" "vendor" "Google, Inc.")',
+    "* OK The Microsoft Exchange IMAP4 service is ready. [1057eyw1enne]",
+    "* OK [CAPABILITY XAPPLEPUSHSERVICE IMAP4rev1] iCloud IMAP4 Service 2531B33",
+    "* OK [CAPABILITY IMAP4rev1 XYMHIGHESTMODSEQ] IMAP4rev1 imapgate ready",
+    '1 LOGIN "team@fastmail.com" "(* value hidden *)"',
+    '7 LOGIN "bob@example.org" "(* value hidden *)"',
+    "2 AUTHENTICATE PLAIN",
+    "3 AUTHENTICATE LOGIN",
+    '1 AUTHENTICATE XOAUTH2 "(* value hidden *)"',
+    "A9 AUTHENTICATE OAUTHBEARER x",
+    "1 LOGINX",
+    "Initializing Gmail account",
+    "Initializing Gmail send-only account",
+    "Initializing Outlook account",
+    "OAuth2 authentication request",
+    "OAuth2 authentication request\n",
+    "Renewed OAuth2 access token",
+    "Yahoo",
+    "",
+]
+
+
+def test_a_message_counts_for_providers_only_through_the_listed_tests() -> None:
+    """fastbulk keys provider clues and auth methods by which of providers.MSG_TESTS and
+    MSG_EQUALS a message passes (computed by polars, Rust's regex engine): messages that pass
+    the same ones must get the same answers, and both engines must agree on every test."""
+    import re
+    from collections import defaultdict
+
+    import polars as pl
+
+    from eelogs.fastbulk import _signature
+    from eelogs.fastplan import probe
+    from eelogs.providers import MSG_EQUALS, MSG_TESTS, auth_method, provider_signals
+
+    sample = {json.loads(line).get("msg") for line in SAMPLE_LINES if line.startswith("{")}
+    msgs = sorted({m for m in sample if isinstance(m, str)} | set(_MSGS))
+    rust = pl.DataFrame({"m": msgs}).select(pl.concat_str(_signature(pl.col("m"))))[:, 0].to_list()
+    python = [
+        "".join(str(int(bool(re.search(p, m)))) for p in MSG_TESTS.values())
+        + "".join(str(int(m == text)) for text in MSG_EQUALS)
+        for m in msgs
+    ]
+    assert rust == python
+    contexts = [{}, {"src": "s"}, {"src": "c", "sub": "imap-connection"},
+                {"url": "https://gmail.googleapis.com/gmail/v1/users/me"}]  # fmt: skip
+    answers: dict[tuple[str, int, str | None], set[Any]] = defaultdict(set)
+    for msg, signature in zip(msgs, rust, strict=True):
+        for n, data in enumerate(contexts):
+            for component in (None, "connection-client"):
+                record = probe(msg, data, account=None, component=component)
+                answer = (tuple(provider_signals(record)), auth_method(record))
+                answers[(signature, n, component)].add(answer)
+    assert all(len(found) == 1 for found in answers.values())
+    assert len(set(rust)) >= 10
+
+
 def test_stdin_and_file_agree_through_the_cli() -> None:
     from_file = analyze_json(str(SAMPLE))
     from_stdin = analyze_json("-", stdin=SAMPLE.read_bytes())
