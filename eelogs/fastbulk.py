@@ -102,20 +102,23 @@ class Clues:
 def rich_rows(df: pl.DataFrame) -> pl.DataFrame:
     """The eligible rows holding a field provider clues or auth methods depend on, with their
     combination (m, c, f); rows whose fields are not all in the outer object have f null."""
-    rich = df.filter(
-        pl.col("eligible") & (MSG.str.contains(_WORDS) | LINE.str.contains(_KEY_NEEDLES))
-    ).select(
-        "row",
-        "account",
-        pl.when(MSG.str.contains(_WORDS)).then(MSG).otherwise(pl.lit("")).alias("m"),
-        # auth_method reads the component only with a URL or an OAuth2 message
-        pl.when(MSG.str.contains("OAuth2", literal=True) | LINE.str.contains('"url":'))
-        .then(LINE.str.extract(r'"component"\s*:\s*"([^"]*)"', 1).fill_null(""))
-        .otherwise(pl.lit(""))
-        .alias("c"),
-        LINE.str.extract_all(_TOKEN).list.join("\x1e").alias("f"),
-        "brace",
-        LINE,
+    rich = (
+        df.lazy()
+        .filter(pl.col("eligible") & (MSG.str.contains(_WORDS) | LINE.str.contains(_KEY_NEEDLES)))
+        .select(
+            "row",
+            "account",
+            pl.when(MSG.str.contains(_WORDS)).then(MSG).otherwise(pl.lit("")).alias("m"),
+            # auth_method reads the component only with a URL or an OAuth2 message
+            pl.when(MSG.str.contains("OAuth2", literal=True) | LINE.str.contains('"url":'))
+            .then(LINE.str.extract(r'"component"\s*:\s*"([^"]*)"', 1).fill_null(""))
+            .otherwise(pl.lit(""))
+            .alias("c"),
+            LINE.str.extract_all(_TOKEN).list.join("\x1e").alias("f"),
+            "brace",
+            LINE,
+        )
+        .collect()
     )
     # every field read sits in the outer object when no `{` opens before the last one
     before = LINE.str.slice(0, LINE.str.slice(1).str.find("{", literal=True) + 1)

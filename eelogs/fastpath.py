@@ -184,9 +184,9 @@ def _columns(plan: FastPlan, texts: pl.DataFrame) -> Columns | None:
     must go line by line. Nothing here depends on the run's state: it runs a block ahead."""
     df = _decoded(texts.with_row_index("row"), plan)
     fast_share = float(df.select(pl.col("eligible").mean()).item() or 0.0)
-    odd = df.filter(~pl.col("eligible"))
-    stateful = odd.select(
-        (LINE.str.strip_chars().str.ends_with("{") | LINE.str.contains_any(_STATEFUL)).any()
+    other = LINE.filter(~pl.col("eligible"))
+    stateful = df.select(
+        (other.str.strip_chars().str.ends_with("{") | other.str.contains_any(_STATEFUL)).any()
     ).item()
     if fast_share < MIN_FAST_SHARE or stateful:
         return None
@@ -194,8 +194,13 @@ def _columns(plan: FastPlan, texts: pl.DataFrame) -> Columns | None:
     # the binding and the call both name the account: fine when they agree, as they do;
     # otherwise orjson's last and polars' first differ, and the account is not known
     dup = LINE.str.extract_all(r'"account":"[^"\\]*"')
-    twice = df.filter(pl.col("known") & (pl.col("n_account") >= 2))
-    odd = twice.filter((dup.list.n_unique() != 1) | (dup.list.len() != pl.col("n_account")))
+    odd = (
+        df.lazy()
+        .filter(pl.col("known") & (pl.col("n_account") >= 2))
+        .filter((dup.list.n_unique() != 1) | (dup.list.len() != pl.col("n_account")))
+        .select("row")
+        .collect()
+    )
     agree = ~pl.col("row").is_in(odd["row"].implode())
     df = df.with_columns(known=pl.col("known") & agree, eligible=pl.col("eligible") & agree)
     return df, rich_rows(df)
@@ -301,7 +306,7 @@ def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -
     df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(ambiguous.implode()))
     odd, variants = _variants(run.plan, df)
     df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(odd.implode()))
-    lines = df.filter("py").select("row", "line")  # only per-line rows need their text
+    lines = df.lazy().filter("py").select("row", "line").collect()  # per-line rows' text
     tokens = pl.col("row").replace_strict(
         variants["row"], variants["tokens"], default=None, return_dtype=pl.String
     )  # a lookup, not a join: a join would copy every column
@@ -323,11 +328,18 @@ def _variants(plan: FastPlan, df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame
     """Conditional state messages (`Connection closed`) on fast rows: their STATE_KEYS tokens
     pick the probe that replays them. Rows with odd tokens go per-line (the first result)."""
     tokens = LINE.str.extract_all(STATE_TOKEN)
-    rows = df.filter(~pl.col("py") & MSG.is_in(plan.conditional)).select(
-        "row",
-        "msg",
-        tokens.list.sort().list.join(SEP).alias("tokens"),
-        ((LINE.str.count_matches(STATE_KEY) != tokens.list.len()) | pl.col("brace")).alias("odd"),
+    rows = (
+        df.lazy()
+        .filter(~pl.col("py") & MSG.is_in(plan.conditional))
+        .select(
+            "row",
+            "msg",
+            tokens.list.sort().list.join(SEP).alias("tokens"),
+            ((LINE.str.count_matches(STATE_KEY) != tokens.list.len()) | pl.col("brace")).alias(
+                "odd"
+            ),
+        )
+        .collect()
     )
     keys = rows.filter(~pl.col("odd")).select("msg", "tokens").unique()
     verdicts = [plan.variant(*key) for key in keys.iter_rows()]
@@ -341,11 +353,17 @@ def _variants(plan: FastPlan, df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame
 
 def _routed(plan: FastPlan, df: pl.DataFrame) -> pl.Series:
     """True for eligible rows the per-line path must see."""
-    eligible = df.filter("eligible")
-    telling = plan.telling(eligible["msg"].unique().to_list())
+    msgs = df.select(MSG.filter("eligible").unique())["msg"]
+    telling = plan.telling(msgs.to_list())
     found = LINE.str.extract_many(list(plan.needles), overlapping=True)
-    maybe = eligible.filter(MSG.is_in(telling) | pl.col("hit")).select(
-        "row", "msg", "level", found.list.unique().list.sort().list.join(SEP).alias("found")
+    # lazy, so that only the columns selected are filtered (not every line's text)
+    maybe = (
+        df.lazy()
+        .filter(pl.col("eligible") & (MSG.is_in(telling) | pl.col("hit")))
+        .select(
+            "row", "msg", "level", found.list.unique().list.sort().list.join(SEP).alias("found")
+        )
+        .collect()
     )
     keys = maybe.select("msg", "level", "found").unique()
     routed = keys.filter(
@@ -425,11 +443,14 @@ def _kept(run: FastRun, effects: pl.DataFrame, df: pl.DataFrame) -> pl.DataFrame
         .then((prev != effect).fill_null(True))
         .otherwise((prev != effect).fill_null(True) | (nxt != effect).fill_null(True))
     )
+    # neighbours within a group: sorted, a row's neighbour belongs to it when the keys agree
+    effects = effects.sort([*group, "row"])
+    same = [pl.all_horizontal(pl.col(k) == pl.col(k).shift(n) for k in group) for n in (1, -1)]
     effects = effects.with_columns(
-        prev=effect.shift(1).over(group), next=effect.shift(-1).over(group)
+        prev=pl.when(same[0]).then(effect.shift(1)), next=pl.when(same[1]).then(effect.shift(-1))
     )
     _settle(run, effects, df)
-    return effects.filter(keep)
+    return effects.filter(keep).sort("row")
 
 
 def _settle(run: FastRun, effects: pl.DataFrame, df: pl.DataFrame) -> None:
