@@ -172,7 +172,7 @@ _FOLDS: dict[str, Any] = {
     "evidence": lambda df: df.unique(),
     "auth": lambda df: df.group_by("account", "method").agg(pl.col("records").sum()),
     "signals": lambda df: df.group_by("account", "signal").agg(
-        pl.col("time").sort_by("line").last(), pl.col("line").max()
+        pl.col("time").get(pl.col("line").arg_max()), pl.col("line").max()
     ),
 }
 

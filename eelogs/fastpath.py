@@ -300,7 +300,7 @@ def _fields(plan: FastPlan) -> list[pl.Expr]:
 
 
 def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -> None:
-    time, acc = pl.col("time"), pl.col("account")
+    time = pl.col("time")
     df = df.with_columns(py=~pl.col("eligible") | _routed(run.plan, df))
     ambiguous, rich = run.clues.settle(df, rich)
     df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(ambiguous.implode()))
@@ -315,7 +315,6 @@ def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -
     df = df.with_columns(
         prior=pl.when("admitted").then(time).otherwise(0).cum_max().shift(1, fill_value=0),
         barrier=(pl.col("py") & ~pl.col("known")).cum_sum(),
-        own=(pl.col("py") & acc.is_not_null()).cum_sum().over("account"),
     )
     fast = df.filter("admitted")
     run.fast_lines += fast.height
@@ -394,12 +393,22 @@ def _replay(
     effects = fast.filter(
         pl.col("account").is_not_null() & (MSG.is_in(list(plan.effects)) | tokens.is_not_null())
     ).select(
-        *("row", "account", "msg", "time", "barrier", "own", "tokens"),
+        *("row", "account", "msg", "time", "barrier", "tokens"),
         pl.when(tokens.is_null())
         .then(MSG.replace_strict(plan.effects, default=None, return_dtype=pl.String))
         .otherwise(pl.concat_str(MSG, tokens, separator=SEP))
         .alias("effect"),
     )
+    # how many per-line rows of its account came before each effect (they are few)
+    own = df.filter(pl.col("py") & pl.col("account").is_not_null()).select(
+        "row", "account", own=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("account")
+    )
+    effects = effects.join_asof(
+        own,
+        on="row",
+        by="account",
+        check_sortedness=False,  # both are in row order
+    ).with_columns(pl.col("own").fill_null(0))
     events = _kept(run, effects, df).select("row", "account", MSG, "time", "tokens").iter_rows()
     python = (
         df.filter("py").select("row", "prior").join(lines, on="row").sort("row")

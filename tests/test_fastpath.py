@@ -176,13 +176,15 @@ _PREFIXED = (
     ids=["prefixed", "err", "twice", "escaped", "params", "pretty"],
 )
 @pytest.mark.parametrize("active", [0, 1])
+@pytest.mark.parametrize("gap", [0, 100])
 def test_activity_after_a_per_line_reconnect_counts(
-    reconnect: list[str], active: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    reconnect: list[str], active: int, gap: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fast path skips activity that cannot change an account's state (it is connected
     already), also across blocks; a per-line row between that takes the account back to
-    connecting must end that, whether its account is known before parsing or not, and
-    whether the account was active earlier in the same block (`active`) or not."""
+    connecting must end that, whether its account is known before parsing or not, whether
+    the account was active earlier in the same block (`active`) or not, and whether the
+    activity comes in the same block (no `gap`) or a later one."""
     monkeypatch.setattr(fastpath, "BLOCK_BYTES", 4096)
     filler = '{"level":20,"time":17954208%05d,"msg":"New message","account":"other%d"}'
     lines = [
@@ -192,7 +194,7 @@ def test_activity_after_a_per_line_reconnect_counts(
         *(filler % (1100 + i, i % 7) for i in range(100)),
         *(['{"level":20,"time":1795420801999,"msg":"New message","account":"bob"}'] * active),
         *reconnect,
-        *(filler % (2100 + i, i % 7) for i in range(100)),
+        *(filler % (2100 + i, i % 7) for i in range(gap)),
         '{"level":20,"time":1795420803000,"msg":"New message","account":"bob"}',
         *(filler % (3100 + i, i % 7) for i in range(100)),
     ]
