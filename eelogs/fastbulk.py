@@ -86,7 +86,9 @@ class Clues:
         once = new.unique(["s", "c", "f"], keep="first", maintain_order=True)
         answers = _table(list(once.select(_COMBINATION).iter_rows())).with_columns(once["s"])
         learnt = new.join(answers.drop(_COMBINATION[0]), on=["s", *_COMBINATION[1:]])
-        self._table = pl.concat([self._table, learnt.select(list(_TABLE))])
+        # rebuilt from its rows: a join's strings may keep the whole block's buffers alive
+        rows = learnt.select(list(_TABLE)).rows()
+        self._table = pl.concat([self._table, pl.DataFrame(rows, schema=_TABLE, orient="row")])
 
     def account_clues(self, accounts: list[str]) -> pl.DataFrame:
         """What each account name alone says (its email domain), once per account."""
