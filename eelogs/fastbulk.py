@@ -62,7 +62,6 @@ class Clues:
 
     def __init__(self) -> None:
         self._table = _table([])
-        self._account: dict[str, list[tuple[str, int]]] = {}
 
     def settle(self, df: pl.DataFrame, rich: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
         """Of the rich rows (`rich_rows`) of fast rows, those whose fields are ambiguous (they
@@ -89,16 +88,6 @@ class Clues:
         # rebuilt from its rows: a join's strings may keep the whole block's buffers alive
         rows = learnt.select(list(_TABLE)).rows()
         self._table = pl.concat([self._table, pl.DataFrame(rows, schema=_TABLE, orient="row")])
-
-    def account_clues(self, accounts: list[str]) -> pl.DataFrame:
-        """What each account name alone says (its email domain), once per account."""
-        rows: list[tuple[str, str, int]] = []
-        for account in accounts:
-            clues = self._account.get(account)
-            if clues is None:
-                clues = self._account[account] = provider_signals(probe("", account=account))
-            rows.extend((account, p, w) for p, w in clues)
-        return pl.DataFrame(rows, schema=_EVIDENCE, orient="row")
 
 
 def rich_rows(df: pl.DataFrame) -> pl.DataFrame:
@@ -149,6 +138,16 @@ def _normalise(keys: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _account_clues(accounts: list[str]) -> pl.DataFrame:
+    """What each account name alone says (its email domain)."""
+    rows = [
+        (account, provider, weight)
+        for account in accounts
+        for provider, weight in provider_signals(probe("", account=account))
+    ]
+    return pl.DataFrame(rows, schema=_EVIDENCE, orient="row")
+
+
 def _table(keys: list[tuple[str, str, str]]) -> pl.DataFrame:
     rows = [(*key, *_evaluate(*key)) for key in keys]
     return pl.DataFrame(rows, schema=_TABLE, orient="row")
@@ -194,15 +193,16 @@ class Gathered:
     # the line of the last per-line record that set each (account or None, signal)
     line_signals: dict[tuple[str | None, str], int] = field(default_factory=dict)
 
-    def add(self, clues: Clues, fast: pl.DataFrame, rich: pl.DataFrame, first_line: int) -> None:
+    def add(self, fast: pl.DataFrame, rich: pl.DataFrame, first_line: int) -> None:
         """A block's admitted fast rows (`fast`) and their rich rows (`rich`)."""
         self.records += fast.height
         if fast.is_empty():
             return
         records = pl.len().alias("records")
-        named = fast.filter(pl.col("account").is_not_null())
-        accounts = named.group_by("account").agg(
-            records, pl.col("time").min().alias("first"), pl.col("time").max().alias("last")
+        accounts = (
+            fast.filter(pl.col("account").is_not_null())
+            .group_by("account")
+            .agg(records, pl.col("time").min().alias("first"), pl.col("time").max().alias("last"))
         )
         kept = rich.join(fast.select("row"), on="row", how="semi").filter(
             pl.col("account").is_not_null()
@@ -215,7 +215,7 @@ class Gathered:
         # an account name says the same every time: once per input is enough
         new = accounts["account"].filter(~accounts["account"].is_in(self.named.implode()))
         self.named = pl.concat([self.named, new])
-        self._part("evidence", clues.account_clues(new.to_list()))
+        self._part("evidence", _account_clues(new.to_list()))
         self._part("evidence", evidence.unnest("clues").unique())
         self._part("auth", kept.drop_nulls("method").group_by("account", "method").agg(records))
         signals = _FOLDS["signals"](

@@ -51,7 +51,7 @@ def block_columns(plan: FastPlan, texts: pl.DataFrame) -> Columns | None:
     ).item()
     if fast_share < MIN_FAST_SHARE or stateful:
         return None
-    df = df.with_columns(known=_known(), eligible=_known() & _settled())
+    df = df.with_columns(known=_known(), eligible=_known() & _as_parsed())
     # the binding and the call both name the account: fine when they agree, as they do;
     # otherwise orjson's last and polars' first differ, and the account is not known
     dup = LINE.str.extract_all(r'"account":"[^"\\]*"')
@@ -69,7 +69,7 @@ def block_columns(plan: FastPlan, texts: pl.DataFrame) -> Columns | None:
 
 def _known() -> pl.Expr:
     """Rows whose account parse.py will read is known before parsing: valid pino-shaped JSON
-    with no account key, or a top-level string one (_columns then checks that repeats agree),
+    with no account key, or a top-level string one (block_columns checks that repeats agree),
     or one nested string one only (an API request's params: no account). A per-line row of
     this kind touches that account only; others may touch any. Keys spelt with escapes
     escape these counts."""
@@ -81,7 +81,7 @@ def _known() -> pl.Expr:
     )
 
 
-def _settled() -> pl.Expr:
+def _as_parsed() -> pl.Expr:
     """Of rows with a known account (_known), those read exactly as parse.py reads them: a
     level it takes for a record and not a warning, a time in ms, one msg key (the top-level
     one) with a string."""

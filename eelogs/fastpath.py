@@ -176,7 +176,7 @@ def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -
     fast = df.filter("admitted")
     run.fast_lines += fast.height
     run.gathered.filtered += df.filter(pl.col("fast") & ~pl.col("admitted")).height
-    run.gathered.add(run.clues, fast, rich, first_line)
+    run.gathered.add(fast, rich, first_line)
     _replay(run, df, lines, fast, first_line)
 
 
@@ -256,7 +256,8 @@ def _replay(
         .otherwise(pl.concat_str(MSG, tokens, separator=SEP))
         .alias("effect"),
     )
-    # how many per-line rows of its account came before each effect (they are few)
+    # the per-line rows of each account (they are few), numbered: an effect's `own` is how
+    # many came before it
     own = df.filter(pl.col("py") & pl.col("account").is_not_null()).select(
         "row", "account", own=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("account")
     )
@@ -266,7 +267,8 @@ def _replay(
         by="account",
         check_sortedness=False,  # both are in row order
     ).with_columns(pl.col("own").fill_null(0))
-    events = _kept(run, effects, df).select("row", "account", MSG, "time", "tokens").iter_rows()
+    kept = _kept(run, effects, own, df.select(pl.col("barrier").max()).item())
+    events = kept.select("row", "account", MSG, "time", "tokens").iter_rows()
     python = (
         df.filter("py").select("row", "prior").join(lines, on="row").sort("row")
         .select("row", "line", "prior").iter_rows()
@@ -292,7 +294,7 @@ def _replay(
 _SETTLING = ("healthy", "connected")  # after these, activity (healthy) changes nothing
 
 
-def _kept(run: FastRun, effects: pl.DataFrame, df: pl.DataFrame) -> pl.DataFrame:
+def _kept(run: FastRun, effects: pl.DataFrame, own: pl.DataFrame, barrier: int) -> pl.DataFrame:
     """The effects that can change an account's state. Within a group (one account, no
     per-line row between that could touch it): a second `connecting` or `syncing` in a row
     changes nothing, of a run of `connected` only the last moves the clock (the first the
@@ -315,27 +317,27 @@ def _kept(run: FastRun, effects: pl.DataFrame, df: pl.DataFrame) -> pl.DataFrame
     effects = effects.with_columns(
         prev=pl.when(same[0]).then(effect.shift(1)), next=pl.when(same[1]).then(effect.shift(-1))
     )
-    _settle(run, effects, df)
+    _settle(run, effects, own, barrier)
     return effects.filter(keep).sort("row")
 
 
-def _settle(run: FastRun, effects: pl.DataFrame, df: pl.DataFrame) -> None:
+def _settle(run: FastRun, effects: pl.DataFrame, own: pl.DataFrame, barrier: int) -> None:
     """Accounts whose state the block leaves past what activity could change (after a login
-    or activity, with no per-line row of theirs and no barrier later in the block)."""
-    barrier = df["barrier"].max()
-    own = df.filter(pl.col("py") & pl.col("account").is_not_null()).group_by("account").len()
+    or activity, with no per-line row of theirs and no barrier later in the block). `own`:
+    the block's numbered per-line rows with an account; `barrier`: the block's last one."""
+    rows = own.group_by("account").agg(pl.col("own").max().alias("rows"))
     last = (
         effects.group_by("account")
         .agg(pl.col("effect", "barrier", "own").sort_by("row").last())
-        .join(own, on="account", how="left")
+        .join(rows, on="account", how="left")
     )
     now = last.filter(
         pl.col("effect").is_in(_SETTLING)
         & (pl.col("barrier") == barrier)
-        & (pl.col("own") == pl.col("len").fill_null(0))
+        & (pl.col("own") == pl.col("rows").fill_null(0))
     )["account"]
     before = run.settled if not barrier else run.settled.clear()
-    touched = pl.concat([last["account"], own["account"]])
+    touched = pl.concat([last["account"], rows["account"]])
     run.settled = pl.concat([before.filter(~before.is_in(touched.implode())), now])
 
 
