@@ -7,7 +7,7 @@
     python bench/run.py --no-jq --rounds 5          # eelogs and polars only
 
 Corpora are built by sample_logs/generate.py under bench/corpus/ (git-ignored) and reused.
-Prints medians, peak RSS and the ratios issue 6 asks for.
+Prints medians (with the fastest and slowest run), peak RSS and the ratios issue 6 asks for.
 """
 
 from __future__ import annotations
@@ -82,19 +82,23 @@ def commands(path: Path) -> dict[str, tuple[list[str], Path | None]]:
 
 
 def run(lines: int, rounds: int, only: tuple[str, ...] = ()) -> dict[str, tuple[float, float]]:
+    """Medians and peak RSS of each command. Rounds take turns (every command once per
+    round), so that a slower stretch of a shared machine weighs on all of them alike."""
     path = build(lines)
-    results = {}
-    for name, (argv, stdin) in commands(path).items():
-        if only and name not in only:
-            continue
-        times, peaks = [], []
-        for _ in range(1 if name.startswith("jq") else rounds):
+    chosen = {name: cmd for name, cmd in commands(path).items() if not only or name in only}
+    times: dict[str, list[float]] = {name: [] for name in chosen}
+    peaks: dict[str, list[float]] = {name: [] for name in chosen}
+    for round_ in range(rounds):
+        for name, (argv, stdin) in chosen.items():
+            if name.startswith("jq") and round_:  # one run: jq takes minutes
+                continue
             elapsed, peak = measure(argv, stdin)
-            times.append(elapsed)
-            peaks.append(peak)
-        results[name] = (statistics.median(times), max(peaks))
-        print(f"{lines:>10,}  {name:<16} {results[name][0]:8.2f} s  {results[name][1]:7.0f} MB",
-              flush=True)
+            times[name].append(elapsed)
+            peaks[name].append(peak)
+    results = {name: (statistics.median(times[name]), max(peaks[name])) for name in chosen}
+    for name, (median, peak) in results.items():
+        spread = f"{min(times[name]):.2f}–{max(times[name]):.2f}" if len(times[name]) > 1 else ""
+        print(f"{lines:>10,}  {name:<16} {median:8.2f} s  {peak:7.0f} MB  {spread}", flush=True)
     return results
 
 
