@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import FIXTURES, REPO, analyze_json, classify_rows, eelogs_command, run
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from eelogs.aggregate import Scope, build_report
@@ -26,7 +26,7 @@ from eelogs.collect import Collector
 from eelogs.framing import Payload, deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, parse_payload
-from eelogs.redact import scrub
+from eelogs.redact import _TRIGGER, may_hold_secret, redact_text, scrub
 from eelogs.render import Format, render
 
 settings.register_profile(
@@ -297,3 +297,24 @@ def test_security_md_says_what_is_redacted_and_how_to_report() -> None:
     text = (REPO / "SECURITY.md").read_text()
     for part in ("redact", "no network", "eval", "Report"):
         assert part.lower() in text.lower()
+
+
+_TRIGGER_PARTS = st.sampled_from(
+    ["ya29.", "1//", "eyJ", "GOCSPX", "4/0A", "0.A", "1.A", "7Q~", "://", "BeArEr", "Basic",
+     "AUTH", "PaSs", "token", "Secret", "code", "STATE", "socket", "cookie", "_original",
+     "rawPacket", "context", "Client", "assertion", "api_key", "API-KEY", "apiKey", "ſ", "K",
+     "İ", "ı", "0123456789abcdef" * 4, "-_" * 10, "QUJDREVGR0hJSktM", "-", "_", ".", "~",
+     "=", "/", " "]
+)  # fmt: skip
+
+
+@given(st.lists(st.one_of(_TRIGGER_PARTS, _TEXT), max_size=16).map("".join))
+@example("0.A" + "-_" * 10)  # a run without 16 base64 characters
+@example("paſsword")  # case folding outside ASCII
+@example("to\u212aen")  # the Kelvin sign folds to k
+def test_the_quick_secret_test_misses_nothing_the_exact_one_finds(text: str) -> None:
+    # redact_text skips a string when may_hold_secret says no: it must say yes whenever
+    # the exact trigger (and so possibly a rule) matches
+    if _TRIGGER.search(text):
+        assert may_hold_secret(text)
+    assert may_hold_secret(text) or redact_text(text) == text
