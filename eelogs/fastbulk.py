@@ -66,7 +66,8 @@ class Clues:
     def settle(self, df: pl.DataFrame, rich: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
         """Of the rich rows (`rich_rows`) of fast rows, those whose fields are ambiguous (they
         go per-line), and the others with their clues and auth method."""
-        rich = rich.join(df.filter(~pl.col("py")).select("row"), on="row", how="semi")
+        fast = df.lazy().filter(~pl.col("py")).select("row")
+        rich = rich.lazy().join(fast, on="row", how="semi").collect()
         nested = rich.filter(pl.col("f").is_null())["row"]
         rich = rich.drop_nulls("f")
         self._learn(rich.select(_COMBINATION).unique())

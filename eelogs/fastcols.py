@@ -55,13 +55,14 @@ def block_columns(plan: FastPlan, texts: pl.DataFrame) -> Columns | None:
     # the binding and the call both name the account: fine when they agree, as they do;
     # otherwise orjson's last and polars' first differ, and the account is not known
     dup = LINE.str.extract_all(r'"account":"[^"\\]*"')
-    odd = (
+    # two steps: polars would fold two filters into one and cut up every line of the block
+    repeated = (
         df.lazy()
         .filter(pl.col("known") & (pl.col("n_account") >= 2))
-        .filter((dup.list.n_unique() != 1) | (dup.list.len() != pl.col("n_account")))
-        .select("row")
+        .select("row", "line", "n_account")
         .collect()
     )
+    odd = repeated.filter((dup.list.n_unique() != 1) | (dup.list.len() != pl.col("n_account")))
     agree = ~pl.col("row").is_in(odd["row"].implode())
     df = df.with_columns(known=pl.col("known") & agree, eligible=pl.col("eligible") & agree)
     return df, rich_rows(df)

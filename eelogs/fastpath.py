@@ -173,11 +173,15 @@ def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -
         prior=pl.when("admitted").then(time).otherwise(0).cum_max().shift(1, fill_value=0),
         barrier=(pl.col("py") & ~pl.col("known")).cum_sum(),
     )
-    fast = df.filter("admitted")
+    fast = df.lazy().filter("admitted").select(*_FAST_COLUMNS).collect()
     run.fast_lines += fast.height
-    run.gathered.filtered += df.filter(pl.col("fast") & ~pl.col("admitted")).height
+    run.gathered.filtered += df.select((pl.col("fast") & ~pl.col("admitted")).sum()).item()
     run.gathered.add(fast, rich, first_line)
     _replay(run, df, lines, fast, first_line)
+
+
+# what Gathered.add and _replay read of the admitted fast rows
+_FAST_COLUMNS = ("row", "account", "msg", "time", "level", "tokens", "barrier")
 
 
 def _variants(plan: FastPlan, df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
@@ -258,8 +262,12 @@ def _replay(
     )
     # the per-line rows of each account (they are few), numbered: an effect's `own` is how
     # many came before it
-    own = df.filter(pl.col("py") & pl.col("account").is_not_null()).select(
-        "row", "account", own=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("account")
+    own = (
+        df.lazy()
+        .filter(pl.col("py") & pl.col("account").is_not_null())
+        .select("row", "account")
+        .collect()
+        .with_columns(own=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("account"))
     )
     effects = effects.join_asof(
         own,
@@ -270,8 +278,8 @@ def _replay(
     kept = _kept(run, effects, own, df.select(pl.col("barrier").max()).item())
     events = kept.select("row", "account", MSG, "time", "tokens").iter_rows()
     python = (
-        df.filter("py").select("row", "prior").join(lines, on="row").sort("row")
-        .select("row", "line", "prior").iter_rows()
+        df.lazy().filter("py").select("row", "prior").join(lines.lazy(), on="row")
+        .sort("row").select("row", "line", "prior").collect().iter_rows()
     )  # fmt: skip
     signal_lines = run.gathered.line_signals
     collector = run.collector
