@@ -22,11 +22,22 @@ _STATEFUL = ['"__CURSOR"', '"__REALTIME_TIMESTAMP"', '"MESSAGE"', '{"log":']
 Columns = tuple[pl.DataFrame, pl.DataFrame]  # a block's rows, and its rich rows
 
 
-def block_texts(block: bytes, lines: int) -> pl.DataFrame | None:
-    """The block's lines as a column (without their line ends), or None when polars reads
-    it otherwise (a control character that splits a line, a lone carriage return)."""
+def block_texts(block: bytes, lines: int, size: int) -> pl.DataFrame | None:
+    """The block's first `lines` lines (its first `size` bytes; part of a line may follow)
+    as a column, without their line ends; or None when polars reads them otherwise (a
+    control character that splits a line, a lone carriage return)."""
+    if size < len(block):  # read in place (no copy): the rows must hold exactly `size` bytes
+        df = _read_lines(block, lines)
+        if df is not None and df.height == lines and _covers(df, block, size):
+            return df
+        block = block[:size]
+    df = _read_lines(block, None)
+    return df if df is not None and df.height == lines else None
+
+
+def _read_lines(block: bytes, rows: int | None) -> pl.DataFrame | None:
     try:
-        df = pl.read_csv(
+        return pl.read_csv(
             io.BytesIO(block),
             has_header=False,
             separator="\x1f",  # JSON escapes control characters, so no log line holds one
@@ -34,10 +45,19 @@ def block_texts(block: bytes, lines: int) -> pl.DataFrame | None:
             new_columns=["line"],
             schema={"line": pl.String},
             encoding="utf8-lossy",
+            n_rows=rows,
         )
     except pl.exceptions.PolarsError:
         return None
-    return df if df.height == lines else None
+
+
+def _covers(df: pl.DataFrame, block: bytes, size: int) -> bool:
+    """Whether the rows are the block's first `size` bytes: their text, a newline each and
+    the carriage returns polars drops before one. A line split or joined otherwise, or
+    invalid UTF-8 (replaced), changes the sum."""
+    text = int(df.select(pl.col("line").str.len_bytes().sum()).item() or 0)
+    crlf = block.count(b"\r\n", 0, size) if block.find(b"\r", 0, size) >= 0 else 0
+    return text + df.height + crlf == size
 
 
 def block_columns(plan: FastPlan, texts: pl.DataFrame) -> Columns | None:
@@ -97,7 +117,8 @@ def _as_parsed() -> pl.Expr:
 
 _DECODED = pl.Struct({"msg": pl.String, "account": pl.String})
 # json_decode holds about eight times its input while it works: it runs on slices of this
-# many rows (about 300 kB of log; smaller slices also take fewer fresh pages), so a block's size does not set the peak memory
+# many rows (about 300 kB of log), so a block's size does not set the peak memory; smaller
+# slices also take fewer fresh pages from the allocator
 DECODE_ROWS = 1024
 
 

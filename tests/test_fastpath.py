@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from conftest import REPO, analyze_json, eelogs_command, run
 from hypothesis import HealthCheck, given, settings
@@ -23,10 +24,11 @@ from hypothesis import strategies as st
 from eelogs import fastpath
 from eelogs.catalog import load_catalog
 from eelogs.collect import Collector
+from eelogs.fastcols import _covers, block_texts
 from eelogs.fastplan import FastPlan
 from eelogs.match import Classifier
 from eelogs.pipeline import Analysis, Window, analyze
-from eelogs.sources import Input, Progress, expand_inputs
+from eelogs.sources import Input, Progress, expand_inputs, open_binary
 
 CATALOG = load_catalog()
 SAMPLE = REPO / "sample_logs" / "emailengine.log"
@@ -324,6 +326,10 @@ _ODD = [
     '{"level":30,"time":1795420900029,"msg":"New message","account":"bob","MESSAGE":'
     '"{\\"level\\":50,\\"msg\\":\\"Failed to authenticate\\",\\"account\\":\\"carol\\"}",'
     '"__CURSOR":"s=1"}',
+    # a CRLF line end, a lone carriage return, a byte that is not UTF-8 (surrogateescape)
+    '{"level":30,"time":1795420900030,"msg":"New message","account":"bob"}\r',
+    '{"level":30,"time":1795420900031,"msg":"New\rmessage","account":"bob"}',
+    '{"level":30,"time":1795420900032,"msg":"New message \udcff","account":"bob"}',
     "Starting EmailEngine banner",
     "{",
     '  "level": 50, "msg": "Failed to connect", "account": "bob"',
@@ -348,13 +354,19 @@ _ODD = [
         max_size=400,
     ),
     block=st.sampled_from([512, 4096, 65536]),
+    compressed=st.booleans(),  # a plain file is read in place, seeking back to each cut
 )
 def test_any_mix_of_lines_same_report(
-    picks: list[str], block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    picks: list[str],
+    block: int,
+    compressed: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(fastpath, "BLOCK_BYTES", block)
-    log = tmp_path / "mix.log.gz"
-    log.write_bytes(gzip.compress("\n".join(picks).encode()))
+    data = "\n".join(picks).encode(errors="surrogateescape")
+    log = tmp_path / ("mix.log.gz" if compressed else "mix.log")
+    log.write_bytes(gzip.compress(data) if compressed else data)
     fast, slow = both_ways([log])
     assert fast == slow
 
@@ -386,3 +398,39 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
     assert f"eelogs: reading {log}" in text and " MB of " in text and "%)" in text
     piped = run(["analyze", str(log), "--format", "json"], timeout=300)
     assert "MB of" not in piped.stderr
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_blocks_are_whole_lines_and_plain_files_are_read_in_place(
+    compressed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastpath, "BLOCK_BYTES", 64)
+    lines = [b"x" * n for n in (10, 30, 5, 150, 0, 20)] + [b"crlf\r", b"\xffbad", b"last"]
+    data = b"\n".join(lines)  # the last line has no newline
+    log = tmp_path / ("a.log.gz" if compressed else "a.log")
+    log.write_bytes(gzip.compress(data) if compressed else data)
+    with open_binary(Input(str(log), path=log)) as stream:
+        reader = fastpath._LineBlocks(stream, False, FastPlan(CATALOG))
+        assert reader.rewinds is not compressed
+        blocks = list(iter(reader._next, None))
+    # each block: `lines` whole lines in its first `size` bytes, then at most part of one
+    assert b"".join(block[:size] for block, _n, size in blocks) == data
+    assert sum(n for _block, n, _size in blocks) == len(lines)
+    for block, n, size in blocks[:-1]:
+        assert block[:size].count(b"\n") == n and block[size - 1 : size] == b"\n"
+        assert b"\n" not in block[size:]
+    # read in place: a plain file's blocks carry the start of the next line with them
+    assert any(len(block) > size for block, _n, size in blocks) is not compressed
+
+
+def test_rows_read_in_place_must_cover_their_bytes() -> None:
+    block = b'{"a":1}\r\nb\n\xffc\n\nnext li'
+    size = block.rindex(b"\n") + 1
+    in_place = block_texts(block, 4, size)
+    copied = block_texts(block[:size], 4, size)
+    assert in_place is not None and copied is not None
+    assert (
+        in_place["line"].to_list() == copied["line"].to_list() == ['{"a":1}', "b", "\ufffdc", None]
+    )
+    assert _covers(pl.DataFrame({"line": ['{"a":1}', "b", "c", None]}), block, size) is False
+    assert _covers(pl.DataFrame({"line": ['{"a":1}', "b\n\xffc", None]}), block, size) is False
