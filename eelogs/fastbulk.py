@@ -32,6 +32,8 @@ _TOKEN = _KEY + r'(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,}\]]*)'
 # src and sub count only with a message holding one of MSG_WORDS (a server greeting, a LOGIN):
 # alone they make no line worth a look. Without its opening quote a key is found several
 # times faster; a line it finds by mistake (`"myurl":`) holds no token and adds nothing.
+# a key after the line's second `{`, which opens an inner object (or sits in a string)
+_AFTER_BRACE = r"^\{[^{]*\{(?s:.)*" + _KEY
 _KEY_NEEDLES = any_of(f'{key}":' for key in DATA_KEYS if key not in ("src", "sub"))
 _WORDS = any_of(MSG_WORDS)
 _COMBINATION = ["m", "c", "f"]
@@ -113,10 +115,7 @@ def rich_rows(df: pl.DataFrame) -> pl.DataFrame:
         .collect()
     )
     # every field read sits in the outer object when no `{` opens before the last one
-    before = LINE.str.slice(0, LINE.str.slice(1).str.find("{", literal=True) + 1)
-    nested = rich.filter("brace").filter(
-        before.str.count_matches(_KEY) != LINE.str.count_matches(_KEY)
-    )["row"]
+    nested = rich.filter(pl.col("brace") & LINE.str.contains(_AFTER_BRACE))["row"]
     rich = rich.drop("brace", "line")
     rich = rich.join(_normalise(rich.select("f").unique()), on="f").drop("f")
     return rich.with_columns(

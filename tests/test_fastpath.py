@@ -434,3 +434,19 @@ def test_rows_read_in_place_must_cover_their_bytes() -> None:
     )
     assert _covers(pl.DataFrame({"line": ['{"a":1}', "b", "c", None]}), block, size) is False
     assert _covers(pl.DataFrame({"line": ['{"a":1}', "b\n\xffc", None]}), block, size) is False
+
+
+def test_a_key_in_a_nested_object_after_non_ascii_text_stays_nested(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastpath, "BLOCK_BYTES", 4096)
+    # rich_rows once found the inner `{` by its byte offset and cut the line by characters:
+    # with multi-byte text before it, the nested host counted as a top-level one (gmail)
+    nested = {"msg": "Ünïcödé ëvërÿwhërë", "account": "bob", "meta": {"host": "imap.gmail.com"}}
+    rows = [{"level": 30, "time": 1795420900000 + n, **nested} for n in range(100)]
+    log = tmp_path / "nested.log"
+    log.write_text("".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n"
+                           for r in rows))  # fmt: skip
+    fast, slow = both_ways([log])
+    assert fast == slow
+    assert [a["provider"] for a in fast["accounts"] if a["account"] == "bob"] == ["unknown"]
