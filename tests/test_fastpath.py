@@ -330,6 +330,9 @@ _ODD = [
     '{"level":30,"time":1795420900030,"msg":"New message","account":"bob"}\r',
     '{"level":30,"time":1795420900031,"msg":"New\rmessage","account":"bob"}',
     '{"level":30,"time":1795420900032,"msg":"New message \udcff","account":"bob"}',
+    # multi-byte text before a nested object that holds a data key
+    '{"level":30,"time":1795420900033,"msg":"Ünïcödé ëvërÿwhërë","account":"bob",'
+    '"meta":{"host":"imap.gmail.com"}}',
     "Starting EmailEngine banner",
     "{",
     '  "level": 50, "msg": "Failed to connect", "account": "bob"',
