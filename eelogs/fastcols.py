@@ -22,20 +22,27 @@ _STATEFUL = ['"__CURSOR"', '"__REALTIME_TIMESTAMP"', '"MESSAGE"', '{"log":']
 Columns = tuple[pl.DataFrame, pl.DataFrame]  # a block's rows, and its rich rows
 
 
-def block_texts(block: bytes, lines: int, size: int) -> pl.DataFrame | None:
-    """The block's first `lines` lines (its first `size` bytes; part of a line may follow)
-    as a column, without their line ends; or None when polars reads them otherwise (a
-    control character that splits a line, a lone carriage return)."""
-    if size < len(block):  # read in place (no copy): the rows must hold exactly `size` bytes
-        df = _read_lines(block, lines)
-        if df is not None and df.height == lines and _covers(df, block, size):
+def block_texts(block: bytes, size: int) -> pl.DataFrame | None:
+    """The lines in the block's first `size` bytes (part of a line may follow) as a column,
+    without their line ends; or None when polars reads them otherwise (a control character
+    that splits a line, a lone carriage return)."""
+    df = _read_lines(block)  # in place: no copy, and no count of the newlines
+    if df is not None:
+        df = df.head(df.height - (size < len(block)))  # the part line, if any
+        if _covers(df, block, size):
             return df
-        block = block[:size]
-    df = _read_lines(block, None)
-    return df if df is not None and df.height == lines else None
+    # invalid UTF-8 (replaced), or what polars may do some day: cut, counted, compared
+    block = block[:size] if size < len(block) else block
+    df = _read_lines(block)
+    return df if df is not None and df.height == count_lines(block, size) else None
 
 
-def _read_lines(block: bytes, rows: int | None) -> pl.DataFrame | None:
+def count_lines(block: bytes, size: int) -> int:
+    """Lines in the block's first `size` bytes, the last one maybe without its newline."""
+    return block.count(b"\n", 0, size) + (block[size - 1 : size] not in (b"\n", b""))
+
+
+def _read_lines(block: bytes) -> pl.DataFrame | None:
     try:
         return pl.read_csv(
             io.BytesIO(block),
@@ -45,19 +52,23 @@ def _read_lines(block: bytes, rows: int | None) -> pl.DataFrame | None:
             new_columns=["line"],
             schema={"line": pl.String},
             encoding="utf8-lossy",
-            n_rows=rows,
         )
     except pl.exceptions.PolarsError:
         return None
 
 
 def _covers(df: pl.DataFrame, block: bytes, size: int) -> bool:
-    """Whether the rows are the block's first `size` bytes: their text, a newline each and
-    the carriage returns polars drops before one. A line split or joined otherwise, or
-    invalid UTF-8 (replaced), changes the sum."""
-    text = int(df.select(pl.col("line").str.len_bytes().sum()).item() or 0)
+    """Whether the rows are exactly the block's first `size` bytes, each with its newline:
+    their text, a newline each and the carriage returns polars drops before one, and no
+    newline inside a row. A line split or joined otherwise, or invalid UTF-8 (replaced),
+    changes the sum or leaves a newline in a row."""
+    line = pl.col("line")
+    text, joined = df.select(
+        line.str.len_bytes().sum().alias("text"),
+        line.str.contains("\n", literal=True).any().alias("joined"),
+    ).row(0)
     crlf = block.count(b"\r\n", 0, size) if block.find(b"\r", 0, size) >= 0 else 0
-    return text + df.height + crlf == size
+    return not joined and int(text or 0) + df.height + crlf == size
 
 
 def block_columns(plan: FastPlan, texts: pl.DataFrame) -> Columns | None:

@@ -20,7 +20,7 @@ import polars as pl
 
 from eelogs.collect import Collector
 from eelogs.fastbulk import Clues, Gathered
-from eelogs.fastcols import Columns, block_columns, block_texts
+from eelogs.fastcols import Columns, block_columns, block_texts, count_lines
 from eelogs.fastplan import LINE, MSG, SEP, STATE_KEY, STATE_TOKEN, FastPlan
 from eelogs.framing import Payload, _Deframer
 from eelogs.match import Classifier
@@ -105,39 +105,39 @@ class _LineBlocks:
         got = self._next()
         if got is None:
             return None
-        block, lines, size = got
+        block, size = got
         del got
         # a few lines at the end of a growing file cost less line by line than polars
         small = size < min(256 << 10, BLOCK_BYTES // 4)
-        texts = None if small else block_texts(block, lines, size)
+        texts = None if small else block_texts(block, size)
         if texts is None:  # _block reads the first `lines` lines of these bytes
-            return block, size, lines
+            return block, size, count_lines(block, size)
         del block  # the rows hold the text now
         columns = block_columns(self.plan, texts)
-        return (texts["line"] if columns is None else columns), size, lines
+        return (texts["line"] if columns is None else columns), size, texts.height
 
-    def _next(self) -> tuple[bytes, int, int] | None:
-        """The next block: bytes that start with `lines` whole lines, `size` bytes in all
-        (what follows them, if anything, is part of a line)."""
+    def _next(self) -> tuple[bytes, int] | None:
+        """The next block: bytes that start with `size` bytes of whole lines (what follows
+        them, if anything, is part of a line); at the end, a last line without newline."""
         while chunk := self.stream.read(BLOCK_BYTES):
             cut = chunk.rfind(b"\n") + 1
             if not cut:  # no line ends in this chunk
                 self.tail += chunk
                 continue
-            lines, head = chunk.count(b"\n", 0, cut), self.tail
+            head = self.tail
             if self.rewinds:  # the part line is read again with the next block
                 self.stream.seek(cut - len(chunk), io.SEEK_CUR)
                 self.tail = b""
                 if not head:  # no copy: 12 MB of fresh memory per block cost 0.3 s per GB
-                    return chunk, lines, cut
+                    return chunk, cut
             else:
                 self.tail = chunk[cut:]
             # one copy: the head and the chunk's whole lines, joined
             block = b"".join((head, memoryview(chunk)[:cut]))
-            return block, lines, len(block)
+            return block, len(block)
         if self.tail and not self.whole_lines_only:
             tail, self.tail = self.tail, b""
-            return tail, 1, len(tail)
+            return tail, len(tail)
         return None
 
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from eelogs import fastpath
 from eelogs.catalog import load_catalog
 from eelogs.collect import Collector
-from eelogs.fastcols import _covers, block_texts
+from eelogs.fastcols import _covers, block_texts, count_lines
 from eelogs.fastplan import FastPlan
 from eelogs.match import Classifier
 from eelogs.pipeline import Analysis, Window, analyze
@@ -416,40 +416,25 @@ def test_blocks_are_whole_lines_and_plain_files_are_read_in_place(
         reader = fastpath._LineBlocks(stream, False, FastPlan(CATALOG))
         assert reader.rewinds is not compressed
         blocks = list(iter(reader._next, None))
-    # each block: `lines` whole lines in its first `size` bytes, then at most part of one
-    assert b"".join(block[:size] for block, _n, size in blocks) == data
-    assert sum(n for _block, n, _size in blocks) == len(lines)
-    for block, n, size in blocks[:-1]:
-        assert block[:size].count(b"\n") == n and block[size - 1 : size] == b"\n"
-        assert b"\n" not in block[size:]
+    # each block: whole lines in its first `size` bytes, then at most part of one
+    assert b"".join(block[:size] for block, size in blocks) == data
+    assert sum(count_lines(block, size) for block, size in blocks) == len(lines)
+    for block, size in blocks[:-1]:
+        assert block[size - 1 : size] == b"\n" and b"\n" not in block[size:]
     # read in place: a plain file's blocks carry the start of the next line with them
-    assert any(len(block) > size for block, _n, size in blocks) is not compressed
+    assert any(len(block) > size for block, size in blocks) is not compressed
 
 
 def test_rows_read_in_place_must_cover_their_bytes() -> None:
     block = b'{"a":1}\r\nb\n\xffc\n\nnext li'
     size = block.rindex(b"\n") + 1
-    in_place = block_texts(block, 4, size)
-    copied = block_texts(block[:size], 4, size)
+    in_place = block_texts(block, size)
+    copied = block_texts(block[:size], size)
     assert in_place is not None and copied is not None
-    assert (
-        in_place["line"].to_list() == copied["line"].to_list() == ['{"a":1}', "b", "\ufffdc", None]
-    )
+    expected = ['{"a":1}', "b", "\ufffdc", None]
+    assert in_place["line"].to_list() == copied["line"].to_list() == expected
     assert _covers(pl.DataFrame({"line": ['{"a":1}', "b", "c", None]}), block, size) is False
-    assert _covers(pl.DataFrame({"line": ['{"a":1}', "b\n\xffc", None]}), block, size) is False
-
-
-def test_a_key_in_a_nested_object_after_non_ascii_text_stays_nested(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(fastpath, "BLOCK_BYTES", 4096)
-    # rich_rows once found the inner `{` by its byte offset and cut the line by characters:
-    # with multi-byte text before it, the nested host counted as a top-level one (gmail)
-    nested = {"msg": "Ünïcödé ëvërÿwhërë", "account": "bob", "meta": {"host": "imap.gmail.com"}}
-    rows = [{"level": 30, "time": 1795420900000 + n, **nested} for n in range(100)]
-    log = tmp_path / "nested.log"
-    log.write_text("".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n"
-                           for r in rows))  # fmt: skip
-    fast, slow = both_ways([log])
-    assert fast == slow
-    assert [a["provider"] for a in fast["accounts"] if a["account"] == "bob"] == ["unknown"]
+    joined = pl.DataFrame({"line": ['{"a":1}', "b\nxc", None]})  # as many bytes, one row less
+    assert _covers(joined, block.replace(b"\xff", b"x"), size) is False
+    # a last line without its newline counts
+    assert count_lines(b"a\nb", 3) == 2 and count_lines(b"a\n", 2) == 1 and count_lines(b"", 0) == 0
