@@ -29,11 +29,11 @@ from eelogs.states import SIGNALS
 
 _KEY = r'"(?:' + "|".join(DATA_KEYS) + r')":'
 _TOKEN = _KEY + r'(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,}\]]*)'
+# a key after the line's second `{`, which opens an inner object (or sits in a string)
+_AFTER_BRACE = r"^\{[^{]*\{(?s:.)*" + _KEY
 # src and sub count only with a message holding one of MSG_WORDS (a server greeting, a LOGIN):
 # alone they make no line worth a look. Without its opening quote a key is found several
 # times faster; a line it finds by mistake (`"myurl":`) holds no token and adds nothing.
-# a key after the line's second `{`, which opens an inner object (or sits in a string)
-_AFTER_BRACE = r"^\{[^{]*\{(?s:.)*" + _KEY
 _KEY_NEEDLES = any_of(f'{key}":' for key in DATA_KEYS if key not in ("src", "sub"))
 _WORDS = any_of(MSG_WORDS)
 _COMBINATION = ["m", "c", "f"]

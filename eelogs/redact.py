@@ -184,13 +184,12 @@ class _Scrub:
         if isinstance(value, str):
             return self.values.get(value) or self.text(value, self.redact, self.values)
         if isinstance(value, dict):
-            keys = self.keys
-            return {
-                (keys.get(k) or self.text(k, False, keys) if isinstance(k, str) else k): (
-                    self.value(v)
-                )
-                for k, v in value.items()
-            }
+            return {self.key(k): self.value(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(v) for v in value]
         return value
+
+    def key(self, key: Any) -> Any:
+        if not isinstance(key, str):
+            return key
+        return self.keys.get(key) or self.text(key, False, self.keys)
