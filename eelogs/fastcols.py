@@ -31,9 +31,11 @@ def block_texts(block: bytes, size: int) -> pl.DataFrame | None:
         df = df.head(df.height - (size < len(block)))  # the part line, if any
         if _covers(df, block, size):
             return df
-    # invalid UTF-8 (replaced), or what polars may do some day: cut, counted, compared
-    block = block[:size] if size < len(block) else block
-    df = _read_lines(block)
+    # invalid UTF-8 (replaced), or what polars may do some day: counted and compared, once
+    # the part line (which may be what failed) is cut off
+    if size < len(block):
+        block = block[:size]
+        df = _read_lines(block)
     return df if df is not None and df.height == count_lines(block, size) else None
 
 
@@ -82,7 +84,7 @@ def block_columns(plan: FastPlan, texts: pl.DataFrame) -> Columns | None:
     ).item()
     if fast_share < MIN_FAST_SHARE or stateful:
         return None
-    df = df.with_columns(known=_known(), eligible=_known() & _as_parsed())
+    df = df.with_columns(known=_known()).with_columns(eligible=pl.col("known") & _as_parsed())
     # the binding and the call both name the account: fine when they agree, as they do;
     # otherwise orjson's last and polars' first differ, and the account is not known
     dup = LINE.str.extract_all(r'"account":"[^"\\]*"')

@@ -182,11 +182,10 @@ def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -
     df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(ambiguous.implode()))
     odd, variants = _variants(run.plan, df)
     df = df.with_columns(py=pl.col("py") | pl.col("row").is_in(odd.implode()))
-    lines = df.lazy().filter("py").select("row", "line").collect()  # per-line rows' text
     tokens = pl.col("row").replace_strict(
         variants["row"], variants["tokens"], default=None, return_dtype=pl.String
     )  # a lookup, not a join: a join would copy every column
-    df = df.drop("line").with_columns(tokens=tokens, fast=~pl.col("py"))
+    df = df.with_columns(tokens=tokens, fast=~pl.col("py"))
     df = df.with_columns(admitted=pl.col("fast") & _admits(run.window))
     df = df.with_columns(
         prior=pl.when("admitted").then(time).otherwise(0).cum_max().shift(1, fill_value=0),
@@ -196,7 +195,7 @@ def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -
     run.fast_lines += fast.height
     run.gathered.filtered += df.select((pl.col("fast") & ~pl.col("admitted")).sum()).item()
     run.gathered.add(fast, rich, first_line)
-    _replay(run, df, lines, fast, first_line)
+    _replay(run, df, fast, first_line)
 
 
 # what Gathered.add and _replay read of the admitted fast rows
@@ -263,9 +262,7 @@ def _admits(window: Window) -> pl.Expr:
     return test.fill_null(False)  # a row without an account is outside an account filter
 
 
-def _replay(
-    run: FastRun, df: pl.DataFrame, lines: pl.DataFrame, fast: pl.DataFrame, first_line: int
-) -> None:
+def _replay(run: FastRun, df: pl.DataFrame, fast: pl.DataFrame, first_line: int) -> None:
     """Per-line rows and the fast rows' state effects (those that can change something),
     merged in input order."""
     plan = run.plan
@@ -296,10 +293,7 @@ def _replay(
     ).with_columns(pl.col("own").fill_null(0))
     kept = _kept(run, effects, own, df.select(pl.col("barrier").max()).item())
     events = kept.select("row", "account", MSG, "time", "tokens").iter_rows()
-    python = (
-        df.lazy().filter("py").select("row", "prior").join(lines.lazy(), on="row")
-        .sort("row").select("row", "line", "prior").collect().iter_rows()
-    )  # fmt: skip
+    python = df.lazy().filter("py").select("row", "line", "prior").collect().iter_rows()
     signal_lines = run.gathered.line_signals
     collector = run.collector
     for item in _merge(python, events):

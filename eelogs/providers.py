@@ -98,7 +98,10 @@ MSG_TESTS = {
     "oauth2-command": r"^\S+ AUTHENTICATE (?:XOAUTH2|OAUTHBEARER)",
     "password-command": r"^\S+ (?:LOGIN|AUTHENTICATE (?:PLAIN|LOGIN))\b",
 }
-MSG_EQUALS = ("OAuth2 authentication request", "Renewed OAuth2 access token")
+_OAUTH2_REQUEST, _TOKEN_RENEWED = MSG_EQUALS = (
+    "OAuth2 authentication request",
+    "Renewed OAuth2 access token",
+)
 _MSG = {name: re.compile(source) for name, source in MSG_TESTS.items()}
 _GREETINGS = tuple(
     (_MSG[f"{provider}-greeting"], provider) for provider in ("gmail", "outlook", "icloud", "yahoo")
@@ -217,7 +220,8 @@ def auth_method(record: Record) -> str | None:
             return "oauth2"
         if _MSG["password-command"].search(msg):
             return "password"
-    if msg == MSG_EQUALS[0] or (msg == MSG_EQUALS[1] and record.component == "connection-client"):
+    renewed = msg == _TOKEN_RENEWED and record.component == "connection-client"
+    if msg == _OAUTH2_REQUEST or renewed:
         return "oauth2"
     return None
 
