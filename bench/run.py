@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -81,11 +82,11 @@ def commands(path: Path) -> dict[str, tuple[list[str], Path | None]]:
     return out
 
 
-def run(lines: int, rounds: int, only: tuple[str, ...] = ()) -> dict[str, tuple[float, float]]:
+def run(lines: int, rounds: int, keep: Callable[[str], bool]) -> dict[str, tuple[float, float]]:
     """Medians and peak RSS of each command. Rounds take turns (every command once per
     round), so that a slower stretch of a shared machine weighs on all of them alike."""
     path = build(lines)
-    chosen = {name: cmd for name, cmd in commands(path).items() if not only or name in only}
+    chosen = {name: cmd for name, cmd in commands(path).items() if keep(name)}
     times: dict[str, list[float]] = {name: [] for name in chosen}
     peaks: dict[str, list[float]] = {name: [] for name in chosen}
     for round_ in range(rounds):
@@ -109,9 +110,7 @@ def main() -> None:
     parser.add_argument("--big", action="store_true", help="also run 10M lines")
     parser.add_argument("--no-jq", action="store_true", help="skip jq (its count takes minutes)")
     args = parser.parse_args()
-    names = tuple(commands(build(args.lines)))
-    small = run(args.lines, args.rounds, tuple(n for n in names if not n.startswith("jq"))
-                if args.no_jq else ())  # fmt: skip
+    small = run(args.lines, args.rounds, lambda name: not (args.no_jq and name.startswith("jq")))
     eelogs = small["eelogs (file)"][0]
     print(f"\neelogs / polars read: {eelogs / small['polars read'][0]:.1f}  (goal ≤ 1.5)")
     if "jq" in small:
@@ -122,7 +121,7 @@ def main() -> None:
     print(f"peak RSS:             {small['eelogs (file)'][1]:.0f} MB")
     if args.big:
         # the 10M goals are about eelogs alone (jq's reduce would take an hour here)
-        big = run(args.lines * 10, 1, only=("eelogs (file)",))
+        big = run(args.lines * 10, 1, lambda name: name == "eelogs (file)")
         print(f"10x lines / 1x time:  {big['eelogs (file)'][0] / eelogs:.1f}  (goal ≤ 11)")
         print(f"10x peak RSS:         {big['eelogs (file)'][1]:.0f} MB  (goal < 300)")
 
