@@ -233,21 +233,19 @@ def _routed(plan: FastPlan, df: pl.DataFrame) -> pl.Series:
     """True for eligible rows the per-line path must see."""
     msgs = df.select(MSG.filter("eligible").unique())["msg"]
     telling = plan.telling(msgs.to_list())
-    found = LINE.str.extract_many(list(plan.needles), overlapping=True)
+    columns = ["msg", "level", *(mask.meta.output_name() for mask in plan.found)]
     # lazy, so that only the columns selected are filtered (not every line's text)
     maybe = (
         df.lazy()
         .filter(pl.col("eligible") & (MSG.is_in(telling) | pl.col("hit")))
-        .select(
-            "row", "msg", "level", found.list.unique().list.sort().list.join(SEP).alias("found")
-        )
+        .select("row", "msg", "level", *plan.found)
         .collect()
     )
-    keys = maybe.select("msg", "level", "found").unique()
+    keys = maybe.select(columns).unique()
     routed = keys.filter(
         pl.Series([plan.must_route(*key) for key in keys.iter_rows()], dtype=pl.Boolean)
     )
-    flagged = maybe.join(routed, on=["msg", "level", "found"], how="semi")["row"]
+    flagged = maybe.join(routed, on=columns, how="semi")["row"]
     return df["row"].is_in(flagged.implode())
 
 

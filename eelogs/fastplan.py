@@ -64,6 +64,7 @@ class FastPlan:
             sorted({*ROUTE_NEEDLES, *(n for t in tests for g in t.groups for n in g)})
         )
         self.hit_needles, self.everything = self._hits(tests)
+        self.found = _found(self.needles)
         self._by_eq: dict[str, list[_Test]] = {}
         self._quick: list[_Test] = []  # their first msg condition has a quick pre-check
         self._other: list[_Test] = []  # a message rules them out only by evaluation
@@ -80,7 +81,7 @@ class FastPlan:
         self._could = _combined([_quick_check(_first_msg(t)) for t in self._quick])
         self._candidates: dict[str, list[_Test]] = {}
         self._telling: set[str] = set()
-        self._route: dict[tuple[str | None, int, str], bool] = {}
+        self._route: dict[tuple[str | None, int, tuple[int, ...]], bool] = {}
 
     def _hits(self, tests: list[_Test]) -> tuple[tuple[str, ...], bool]:
         """Needles one of which a line holds when a block without msg conditions could hold
@@ -100,9 +101,9 @@ class FastPlan:
         self._learn(msgs)
         return [m for m in msgs if m in self._routed or m in self._telling]
 
-    def must_route(self, msg: str, level: int, found: str) -> bool:
+    def must_route(self, msg: str, level: int, *found: int) -> bool:
         """Whether a row must take the per-line path, from its message, level and the
-        needles found in it (`found`: sorted, joined by SEP)."""
+        needles found in it (`found`: the masks self.found makes)."""
         if msg in self._routed:
             return True
         if msg not in self._candidates:
@@ -113,7 +114,10 @@ class FastPlan:
         if answer is None:
             if len(self._route) > _MEMO_LIMIT:
                 self._route.clear()
-            have = frozenset(found.split(SEP)) if found else frozenset()
+            bits = NEEDLE_BITS
+            have = frozenset(
+                n for j, n in enumerate(self.needles) if found[j // bits] >> j % bits & 1
+            )
             answer = self._route[key] = not have.isdisjoint(ROUTE_NEEDLES) or any(
                 self._exact(t, None, level) and all(not have.isdisjoint(g) for g in t.groups)
                 for t in tests
@@ -169,11 +173,24 @@ def any_of(texts: Iterable[str]) -> str:
 
 
 _RUST_META = frozenset("\\.+*?()|[]{}^$#&-~")
-SEP = "\x1f"  # joins needles (or tokens) found in a line; no needle holds one
+SEP = "\x1f"  # joins the tokens found in a line; no token holds one
+NEEDLE_BITS = 63  # needles per found mask: a UInt64 each
 # the STATE_KEYS fields of a line, each with a plain value
 STATE_TOKEN = r'"(?:' + "|".join(STATE_KEYS) + r')":(?:"[^"\\]*"|true|false|null)'
 STATE_KEY = r'"(?:' + "|".join(STATE_KEYS) + r')":'
 _MEMO_LIMIT = 20_000  # messages with ids come forever; the common ones are learnt again at once
+
+
+def _found(needles: tuple[str, ...]) -> tuple[pl.Expr, ...]:
+    """Which needles a line holds, as bit masks (`found0`, `found1`, … of NEEDLE_BITS
+    needles each): a search per needle costs half of extracting them all at once."""
+    masks = []
+    for start in range(0, len(needles), NEEDLE_BITS):
+        chunk = needles[start : start + NEEDLE_BITS]
+        bits = [LINE.str.contains(any_of([n])).cast(pl.UInt64) * (1 << i) for i, n in
+                enumerate(chunk)]  # fmt: skip
+        masks.append(pl.sum_horizontal(bits).alias(f"found{start // NEEDLE_BITS}"))
+    return tuple(masks)
 
 
 def _first_msg(test: _Test) -> Any:

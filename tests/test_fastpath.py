@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eelogs import fastpath
-from eelogs.catalog import load_catalog
+from eelogs.catalog import Catalog, load_catalog
 from eelogs.collect import Collector
 from eelogs.fastcols import _covers, block_texts, count_lines
 from eelogs.fastplan import FastPlan
@@ -35,8 +35,10 @@ SAMPLE = REPO / "sample_logs" / "emailengine.log"
 SAMPLE_LINES = SAMPLE.read_text().splitlines()
 
 
-def both_ways(paths: list[Path], window: Window | None = None) -> tuple[dict[str, Any], ...]:
-    analysis = Analysis(CATALOG, window or Window())
+def both_ways(
+    paths: list[Path], window: Window | None = None, catalog: Catalog = CATALOG
+) -> tuple[dict[str, Any], ...]:
+    analysis = Analysis(catalog, window or Window())
     out = []
     for fast in (True, False):
         report = analyze(expand_inputs([str(p) for p in paths]), analysis, fast=fast)
@@ -75,6 +77,46 @@ def test_generated_day_same_report(tmp_path: Path, small_blocks: None) -> None:
     assert fast == slow
     assert fast["accounts"], "the generated day has accounts"
     assert fast_lines(log) > 20000
+
+
+_MANY_TAGS = """id = "many-tags"
+title = "A tag from a long list"
+action = "a"
+severity = "low"
+category = "custom"
+
+[[match]]
+"tag" = [{tags}]
+
+[docs]
+what = "w"
+why = "y"
+fix = "f"
+
+[[examples]]
+expect = "match"
+line = '''{{"level":30,"time":1795420800000,"msg":"Tagged","tag":"tag000"}}'''
+"""
+
+
+def test_needles_past_one_mask_still_route_their_lines(tmp_path: Path, small_blocks: None) -> None:
+    """A catalog with more needles than one found mask holds: a healthy line holding only
+    a late needle must still reach the per-line path and match."""
+    tags = [f"tag{i:03d}" for i in range(100)]
+    folder = tmp_path / "patterns"
+    folder.mkdir()
+    listed = ", ".join(f'"{tag}"' for tag in tags)
+    (folder / "many-tags.toml").write_text(_MANY_TAGS.format(tags=listed))
+    catalog = load_catalog([folder])
+    assert len(FastPlan(catalog).found) >= 2
+    tagged = [f'{{"level":30,"time":{1795420800000 + i},"msg":"Tagged","account":"a{i}",'
+              f'"tag":"{tags[i]}"}}' for i in (99, 70, 63, 62, 0)]  # fmt: skip
+    log = tmp_path / "x.log"
+    log.write_text("\n".join([*SAMPLE_LINES[:3000], *tagged, *SAMPLE_LINES[3000:]]) + "\n")
+    fast, slow = both_ways([log], catalog=catalog)
+    assert fast == slow
+    found = {f["pattern"]: f for f in fast["findings"]}
+    assert found["many-tags"]["count"] == len(tagged)
 
 
 @pytest.mark.parametrize(
