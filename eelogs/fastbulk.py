@@ -115,7 +115,9 @@ def rich_rows(df: pl.DataFrame) -> pl.DataFrame:
         .collect()
     )
     # every field read sits in the outer object when no `{` opens before the last one
-    nested = rich.filter(pl.col("brace") & LINE.str.contains(_AFTER_BRACE))["row"]
+    # two steps: in one filter polars would run the regex on every rich row, not these few
+    braced = rich.lazy().filter("brace").select("row", LINE.str.contains(_AFTER_BRACE).alias("in"))
+    nested = braced.collect().filter("in")["row"]
     rich = rich.drop("brace", "line")
     rich = rich.join(_normalise(rich.select("f").unique()), on="f").drop("f")
     return rich.with_columns(

@@ -232,20 +232,21 @@ def _variants(plan: FastPlan, df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame
 def _routed(plan: FastPlan, df: pl.DataFrame) -> pl.Series:
     """True for eligible rows the per-line path must see."""
     msgs = df.select(MSG.filter("eligible").unique())["msg"]
-    telling = plan.telling(msgs.to_list())
+    told = MSG.is_in(plan.telling(msgs.to_list()))
     columns = ["msg", "level", *(mask.meta.output_name() for mask in plan.found)]
-    # lazy, so that only the columns selected are filtered (not every line's text)
+    # lazy, so that only the columns selected are filtered (not every line's text); the
+    # messages with ids that come forever are mostly not telling: keyed as null, one key
     maybe = (
         df.lazy()
-        .filter(pl.col("eligible") & (MSG.is_in(telling) | pl.col("hit")))
-        .select("row", "msg", "level", *plan.found)
+        .filter(pl.col("eligible") & (told | pl.col("hit")))
+        .select("row", pl.when(told).then(MSG).alias("msg"), "level", *plan.found)
         .collect()
     )
     keys = maybe.select(columns).unique()
     routed = keys.filter(
         pl.Series([plan.must_route(*key) for key in keys.iter_rows()], dtype=pl.Boolean)
     )
-    flagged = maybe.join(routed, on=columns, how="semi")["row"]
+    flagged = maybe.join(routed, on=columns, how="semi", nulls_equal=True)["row"]
     return df["row"].is_in(flagged.implode())
 
 

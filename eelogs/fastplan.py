@@ -101,14 +101,18 @@ class FastPlan:
         self._learn(msgs)
         return [m for m in msgs if m in self._routed or m in self._telling]
 
-    def must_route(self, msg: str, level: int, *found: int) -> bool:
+    def must_route(self, msg: str | None, level: int, *found: int) -> bool:
         """Whether a row must take the per-line path, from its message, level and the
-        needles found in it (`found`: the masks self.found makes)."""
-        if msg in self._routed:
+        needles found in it (`found`: the masks self.found makes). A message `telling`
+        leaves out may be given as None: only blocks without msg conditions could hold."""
+        if msg is None:
+            tests = self._free
+        elif msg in self._routed:
             return True
-        if msg not in self._candidates:
-            self._learn([msg])
-        tests = self._candidates[msg]
+        else:
+            if msg not in self._candidates:
+                self._learn([msg])
+            tests = self._candidates[msg]
         key = (msg if tests is not self._free else None, level, found)
         answer = self._route.get(key)
         if answer is None:
