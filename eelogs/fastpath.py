@@ -232,7 +232,7 @@ def _variants(plan: FastPlan, df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame
 def _routed(plan: FastPlan, df: pl.DataFrame) -> pl.Series:
     """True for eligible rows the per-line path must see."""
     msgs = df.select(MSG.filter("eligible").unique())["msg"]
-    told = MSG.is_in(plan.telling(msgs.to_list()))
+    told = MSG.is_in(plan.telling(msgs))
     columns = ["msg", "level", *(mask.meta.output_name() for mask in plan.found)]
     # lazy, so that only the columns selected are filtered (not every line's text); the
     # messages with ids that come forever are mostly not telling: keyed as null, one key

@@ -69,16 +69,22 @@ class FastPlan:
         self._quick: list[_Test] = []  # their first msg condition has a quick pre-check
         self._other: list[_Test] = []  # a message rules them out only by evaluation
         self._free: list[_Test] = []  # no msg condition: every message is a candidate
+        checks: list[str] = []  # the quick pre-checks of self._quick
         for test in tests:
             first = _first_msg(test)
+            check = None if first is None else _quick_check(first)
             if first is None:
                 self._free.append(test)
             elif first.modifier == "eq":
                 for value in {v for v in first.values if isinstance(v, str)}:
                     self._by_eq.setdefault(value, []).append(test)
+            elif check:
+                self._quick.append(test)
+                checks.append(check)
             else:
-                (self._quick if _quick_check(first) else self._other).append(test)
-        self._could = _combined([_quick_check(_first_msg(t)) for t in self._quick])
+                self._other.append(test)
+        self._could = _combined(checks)
+        self._named = pl.Series([*sorted(self._by_eq), *sorted(self._routed)], dtype=pl.String)
         self._candidates: dict[str, list[_Test]] = {}
         self._telling: set[str] = set()
         self._route: dict[tuple[str | None, int, tuple[int, ...]], bool] = {}
@@ -96,10 +102,15 @@ class FastPlan:
                 everything = True
         return tuple(sorted(hits)), everything
 
-    def telling(self, msgs: list[str]) -> list[str]:
-        """The messages some block or state rule cares about."""
-        self._learn(msgs)
-        return [m for m in msgs if m in self._routed or m in self._telling]
+    def telling(self, msgs: pl.Series) -> list[str]:
+        """Of these messages, those some block or state rule cares about. Only those an eq
+        condition or a state rule names, or the quick pre-check passes, are looked at one by
+        one: not the many others (messages with ids come forever)."""
+        if not self._other:
+            msgs = msgs.filter(msgs.is_in(self._named.implode()) | self._could(msgs))
+        candidates = msgs.to_list()
+        self._learn(candidates)
+        return [m for m in candidates if m in self._routed or m in self._telling]
 
     def must_route(self, msg: str | None, level: int, *found: int) -> bool:
         """Whether a row must take the per-line path, from its message, level and the
@@ -144,7 +155,7 @@ class FastPlan:
             self._candidates.clear()
             self._telling.clear()
             new = msgs
-        could = self._could(new) if self._quick else [False] * len(new)
+        could = self._could(pl.Series(new, dtype=pl.String)).to_list()
         for msg, maybe in zip(new, could, strict=True):
             tests = self._by_eq.get(msg)
             if tests is None and not maybe and not self._other:
@@ -215,21 +226,21 @@ def _quick_check(cond: Condition) -> str | None:
     return forms.get(cond.modifier)
 
 
-def _combined(sources: list[str | None]) -> Callable[[list[str]], list[bool]]:
+def _combined(sources: list[str]) -> Callable[[pl.Series], pl.Series]:
     """One vectorised search for all pre-checks; a message that passes is then tested
     exactly. Rust's regex agrees with Python's on ASCII text for the patterns it accepts, so
     a message with other characters always passes, and so does everything when Rust refuses
     the pattern."""
-    joined = "|".join(f"(?:{s})" for s in sources if s is not None)
+    if not sources:
+        return lambda msgs: pl.repeat(False, len(msgs), eager=True)
+    joined = "|".join(f"(?:{s})" for s in sources)
     try:
         pl.select(pl.lit("").str.contains(joined))
     except pl.exceptions.PolarsError:
-        return lambda msgs: [True] * len(msgs)
+        return lambda msgs: pl.repeat(True, len(msgs), eager=True)
 
-    def could(msgs: list[str]) -> list[bool]:
-        texts = pl.Series(msgs, dtype=pl.String)
-        found = texts.str.contains(joined) | (texts.str.len_bytes() != texts.str.len_chars())
-        return found.to_list()
+    def could(msgs: pl.Series) -> pl.Series:
+        return msgs.str.contains(joined) | (msgs.str.len_bytes() != msgs.str.len_chars())
 
     return could
 

@@ -119,6 +119,51 @@ def test_needles_past_one_mask_still_route_their_lines(tmp_path: Path, small_blo
     assert found["many-tags"]["count"] == len(tagged)
 
 
+_MSG_TEST = """id = "user-test"
+title = "t"
+action = "a"
+severity = "low"
+category = "custom"
+
+[[match]]
+{condition}
+
+[docs]
+what = "w"
+why = "y"
+fix = "f"
+
+[[examples]]
+expect = "match"
+line = '{line}'
+"""
+
+
+@pytest.mark.parametrize(
+    ("condition", "msg"),
+    [
+        # Rust refuses a look-ahead: every message passes the quick pre-check
+        ("\"msg|re\" = '^Queue (?=drained)'", "Queue drained after 5 jobs"),
+        # a msg test without a quick pre-check: messages are tested one by one
+        ('"msg|exists" = true\n"level|lt" = 40', "Anything healthy"),
+    ],
+)
+def test_messages_user_patterns_test_in_other_ways_route_alike(
+    tmp_path: Path, small_blocks: None, condition: str, msg: str
+) -> None:
+    record = {"level": 30, "time": 1795420800000, "msg": msg, "account": "u1"}
+    line = json.dumps(record, separators=(",", ":"))  # pino's shape: the fast path's
+    folder = tmp_path / "patterns"
+    folder.mkdir()
+    (folder / "user-test.toml").write_text(_MSG_TEST.format(condition=condition, line=line))
+    catalog = load_catalog([folder])
+    log = tmp_path / "x.log"
+    log.write_text("\n".join([*SAMPLE_LINES[:2000], line, line, *SAMPLE_LINES[2000:]]) + "\n")
+    fast, slow = both_ways([log], catalog=catalog)
+    assert fast == slow
+    assert {f["pattern"]: f["count"] for f in fast["findings"]}.get("user-test", 0) >= 2
+
+
 @pytest.mark.parametrize(
     "window",
     [
