@@ -72,6 +72,9 @@ class Clues:
         rich = rich.lazy().join(fast, on="row", how="semi").collect()
         nested = rich.filter(pl.col("f").is_null())["row"]
         rich = rich.drop_nulls("f")
+        # here, not in rich_rows: this thread waits for the one that runs rich_rows
+        rich = rich.join(_normalise(rich.select("f").unique()), on="f").drop("f")
+        rich = rich.rename({"key": "f"})
         self._learn(rich.select(_COMBINATION).unique())
         rich = rich.join(self._table, on=_COMBINATION, how="left")
         return pl.concat([nested, rich.filter("bad")["row"]]), rich.filter(~pl.col("bad"))
@@ -118,11 +121,9 @@ def rich_rows(df: pl.DataFrame) -> pl.DataFrame:
     # two steps: in one filter polars would run the regex on every rich row, not these few
     braced = rich.lazy().filter("brace").select("row", LINE.str.contains(_AFTER_BRACE).alias("in"))
     nested = braced.collect().filter("in")["row"]
-    rich = rich.drop("brace", "line")
-    rich = rich.join(_normalise(rich.select("f").unique()), on="f").drop("f")
-    return rich.with_columns(
-        f=pl.when(pl.col("row").is_in(nested.implode())).then(None).otherwise(pl.col("key"))
-    ).drop("key")
+    return rich.drop("brace", "line").with_columns(
+        f=pl.when(pl.col("row").is_in(nested.implode())).then(None).otherwise(pl.col("f"))
+    )
 
 
 def _normalise(keys: pl.DataFrame) -> pl.DataFrame:
