@@ -7,14 +7,16 @@ import tempfile
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import orjson
 
 from eelogs.catalog import SEVERITIES, Catalog
 from eelogs.errors import OutputError
 from eelogs.resources import data_dir
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 class Format(StrEnum):
@@ -51,6 +53,8 @@ def render(
 ) -> str:
     if fmt is Format.JSON:
         return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
+    import jinja2  # here: a JSON report (cron, scripts) does without its import time
+
     env = _environment(templates)
     try:
         template = env.get_template(f"report.{fmt.value}.j2")
@@ -114,6 +118,8 @@ def _tickets(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _environment(templates: Path | None) -> jinja2.Environment:
+    import jinja2
+
     folders = [str(templates)] if templates else []
     folders.append(str(data_dir("reports")))
     env = jinja2.Environment(
