@@ -147,8 +147,10 @@ def _decoded(df: pl.DataFrame, plan: FastPlan) -> pl.DataFrame:
 
 def _decode_slice(df: pl.DataFrame) -> pl.DataFrame:
     decode = pl.when("eligible").then(LINE).str.json_decode(_DECODED).alias("decoded")
+    # most slices are all pino lines: decoded as they are, without a masked copy (7% less)
+    whole = LINE.str.json_decode(_DECODED).alias("decoded")
     try:
-        return df.with_columns(decode)
+        return df.with_columns(whole if df["eligible"].all() else decode)
     except pl.exceptions.PolarsError:
         valid = pl.Series([_valid_json(line) for line in df["line"]], dtype=pl.Boolean)
         df = df.with_columns(eligible=pl.col("eligible") & valid)
