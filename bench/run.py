@@ -7,7 +7,8 @@
     python bench/run.py --no-jq --rounds 5          # eelogs and polars only
 
 Corpora are built by sample_logs/generate.py under bench/corpus/ (git-ignored) and reused.
-Prints medians (with the fastest and slowest run), peak RSS and the ratios issue 6 asks for.
+Prints medians (with the fastest and slowest run), peak RSS, median CPU seconds (user and
+system) and the ratios issue 6 asks for.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def build(lines: int) -> Path:
     return path
 
 
-def measure(argv: list[str], stdin: Path | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one run of a command."""
+def measure(argv: list[str], stdin: Path | None = None) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user and system) of one run of a
+    command. CPU time moves less than wall time when the machine's neighbours are busy."""
     started = time.perf_counter()
     # not /dev/null: GNU grep stops at the first match when its output goes nowhere
     with open(stdin, "rb") if stdin else open(os.devnull, "rb") as feed, \
@@ -55,7 +57,7 @@ def measure(argv: list[str], stdin: Path | None = None) -> tuple[float, float]:
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"failed: {' '.join(argv)}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def commands(path: Path) -> dict[str, tuple[list[str], Path | None]]:
@@ -82,24 +84,33 @@ def commands(path: Path) -> dict[str, tuple[list[str], Path | None]]:
     return out
 
 
-def run(lines: int, rounds: int, keep: Callable[[str], bool]) -> dict[str, tuple[float, float]]:
-    """Medians and peak RSS of each command. Rounds take turns (every command once per
-    round), so that a slower stretch of a shared machine weighs on all of them alike."""
+def run(
+    lines: int, rounds: int, keep: Callable[[str], bool]
+) -> dict[str, tuple[float, float, float]]:
+    """Median wall time, peak RSS and median CPU time of each command. Rounds take turns
+    (every command once per round), so that a slower stretch of a shared machine weighs on
+    all of them alike."""
     path = build(lines)
     chosen = {name: cmd for name, cmd in commands(path).items() if keep(name)}
-    times: dict[str, list[float]] = {name: [] for name in chosen}
-    peaks: dict[str, list[float]] = {name: [] for name in chosen}
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in chosen}
     for round_ in range(rounds):
         for name, (argv, stdin) in chosen.items():
             if name.startswith("jq") and round_:  # one run: jq takes minutes
                 continue
-            elapsed, peak = measure(argv, stdin)
-            times[name].append(elapsed)
-            peaks[name].append(peak)
-    results = {name: (statistics.median(times[name]), max(peaks[name])) for name in chosen}
-    for name, (median, peak) in results.items():
-        spread = f"{min(times[name]):.2f}–{max(times[name]):.2f}" if len(times[name]) > 1 else ""
-        print(f"{lines:>10,}  {name:<16} {median:8.2f} s  {peak:7.0f} MB  {spread}", flush=True)
+            runs[name].append(measure(argv, stdin))
+    results = {
+        name: (
+            statistics.median(r[0] for r in got),
+            max(r[1] for r in got),
+            statistics.median(r[2] for r in got),
+        )
+        for name, got in runs.items()
+    }
+    for name, (median, peak, cpu) in results.items():
+        times = [r[0] for r in runs[name]]
+        spread = f"{min(times):.2f}–{max(times):.2f}" if len(times) > 1 else ""
+        print(f"{lines:>10,}  {name:<16} {median:8.2f} s  {peak:7.0f} MB  {cpu:8.2f} CPU-s  "
+              f"{spread}", flush=True)  # fmt: skip
     return results
 
 
@@ -113,6 +124,8 @@ def main() -> None:
     small = run(args.lines, args.rounds, lambda name: not (args.no_jq and name.startswith("jq")))
     eelogs = small["eelogs (file)"][0]
     print(f"\neelogs / polars read: {eelogs / small['polars read'][0]:.1f}  (goal ≤ 1.5)")
+    cpu = small["eelogs (file)"][2] / small["polars read"][2]
+    print(f"  in CPU seconds:      {cpu:.1f}")
     if "jq" in small:
         print(f"jq / eelogs:          {small['jq'][0] / eelogs:.1f}  (goal ≥ 30)")
     print(f"stdin / file:         {small['eelogs (stdin)'][0] / eelogs:.2f}")
