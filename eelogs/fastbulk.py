@@ -29,6 +29,7 @@ from eelogs.states import SIGNALS
 
 _KEY = r'"(?:' + "|".join(DATA_KEYS) + r')":'
 _TOKEN = _KEY + r'(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,}\]]*)'
+_JOIN = "\x1e"  # joins a line's tokens into its f key: JSON escapes it in a string
 # a key after the line's second `{`, which opens an inner object (or sits in a string)
 _AFTER_BRACE = r"^\{[^{]*\{(?s:.)*" + _KEY
 # src and sub count only with a message holding one of MSG_WORDS (a server greeting, a LOGIN):
@@ -111,7 +112,7 @@ def rich_rows(df: pl.DataFrame) -> pl.DataFrame:
             .then(LINE.str.extract(r'"component"\s*:\s*"([^"]*)"', 1).fill_null(""))
             .otherwise(pl.lit(""))
             .alias("c"),
-            LINE.str.extract_all(_TOKEN).list.join("\x1e").alias("f"),
+            LINE.str.extract_all(_TOKEN).list.join(_JOIN).alias("f"),
             "brace",
             LINE,
         )
@@ -158,7 +159,7 @@ def _table(keys: list[tuple[str, str, str]]) -> pl.DataFrame:
 
 def _evaluate(msg: str, component: str, fields: str) -> tuple[bool, list[dict[str, Any]], Any]:
     """(ambiguous, clues, auth method) of one combination."""
-    data = token_object(fields.split("\x1e") if fields else [])
+    data = token_object(fields.split(_JOIN) if fields else [])
     if data is None or "\\" in component:
         return True, [], None
     record = probe(msg, data, account=None, component=component or None)
