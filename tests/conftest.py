@@ -61,6 +61,28 @@ def analyze_json(
     return data
 
 
+def pattern_toml(pattern_id: str, match: str, example: str) -> str:
+    """A small user pattern file: one [[match]] block (its TOML lines) and one example."""
+    return f"""id = "{pattern_id}"
+title = "A custom problem"
+action = "Do the thing"
+severity = "low"
+category = "custom"
+
+[[match]]
+{match}
+
+[docs]
+what = "w"
+why = "y"
+fix = "f"
+
+[[examples]]
+expect = "match"
+line = \'\'\'{example}\'\'\'
+"""
+
+
 def classify_rows(*args: str, stdin: bytes | str | None = None) -> list[dict[str, Any]]:
     result = run(["classify", *args], stdin=stdin)
     assert result.returncode == 0, result.stderr

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import REPO, analyze_json, eelogs_command, run
+from conftest import REPO, analyze_json, eelogs_command, pattern_toml, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -79,68 +79,35 @@ def test_generated_day_same_report(tmp_path: Path, small_blocks: None) -> None:
     assert fast_lines(log) > 20000
 
 
-_MANY_TAGS = """id = "many-tags"
-title = "A tag from a long list"
-action = "a"
-severity = "low"
-category = "custom"
-
-[[match]]
-"tag" = [{tags}]
-
-[docs]
-what = "w"
-why = "y"
-fix = "f"
-
-[[examples]]
-expect = "match"
-line = '''{{"level":30,"time":1795420800000,"msg":"Tagged","tag":"tag000"}}'''
-"""
+def planted_both_ways(
+    tmp_path: Path, match: str, example: str, planted: list[str], at: int
+) -> dict[str, int]:
+    """A user pattern (`match`, one TOML [[match]] block) and the sample log with `planted`
+    lines after its first `at`: both ways, the same report; its finding counts."""
+    folder = tmp_path / "patterns"
+    folder.mkdir()
+    (folder / "user-test.toml").write_text(pattern_toml("user-test", match, example))
+    log = tmp_path / "x.log"
+    log.write_text("\n".join([*SAMPLE_LINES[:at], *planted, *SAMPLE_LINES[at:]]) + "\n")
+    fast, slow = both_ways([log], catalog=load_catalog([folder]))
+    assert fast == slow
+    return {f["pattern"]: f["count"] for f in fast["findings"]}
 
 
 def test_needles_past_one_mask_still_route_their_lines(tmp_path: Path, small_blocks: None) -> None:
     """A catalog with more needles than one found mask holds: a healthy line holding only
     a late needle must still reach the per-line path and match."""
     tags = [f"tag{i:03d}" for i in range(100)]
-    folder = tmp_path / "patterns"
-    folder.mkdir()
-    listed = ", ".join(f'"{tag}"' for tag in tags)
-    (folder / "many-tags.toml").write_text(_MANY_TAGS.format(tags=listed))
-    catalog = load_catalog([folder])
-    assert len(FastPlan(catalog).found) >= 2
+    match = '"tag" = [' + ", ".join(f'"{tag}"' for tag in tags) + "]"
     tagged = [f'{{"level":30,"time":{1795420800000 + i},"msg":"Tagged","account":"a{i}",'
               f'"tag":"{tags[i]}"}}' for i in (99, 70, 63, 62, 0)]  # fmt: skip
-    log = tmp_path / "x.log"
-    log.write_text("\n".join([*SAMPLE_LINES[:3000], *tagged, *SAMPLE_LINES[3000:]]) + "\n")
-    fast, slow = both_ways([log], catalog=catalog)
-    assert fast == slow
-    found = {f["pattern"]: f for f in fast["findings"]}
-    assert found["many-tags"]["count"] == len(tagged)
-
-
-_MSG_TEST = """id = "user-test"
-title = "t"
-action = "a"
-severity = "low"
-category = "custom"
-
-[[match]]
-{condition}
-
-[docs]
-what = "w"
-why = "y"
-fix = "f"
-
-[[examples]]
-expect = "match"
-line = '{line}'
-"""
+    counts = planted_both_ways(tmp_path, match, tagged[-1], tagged, 3000)
+    assert counts.get("user-test") == len(tagged)
+    assert len(FastPlan(load_catalog([tmp_path / "patterns"])).found) >= 2
 
 
 @pytest.mark.parametrize(
-    ("condition", "msg"),
+    ("match", "msg"),
     [
         # Rust refuses a look-ahead: every message passes the quick pre-check
         ("\"msg|re\" = '^Queue (?=drained)'", "Queue drained after 5 jobs"),
@@ -149,19 +116,11 @@ line = '{line}'
     ],
 )
 def test_messages_user_patterns_test_in_other_ways_route_alike(
-    tmp_path: Path, small_blocks: None, condition: str, msg: str
+    tmp_path: Path, small_blocks: None, match: str, msg: str
 ) -> None:
     record = {"level": 30, "time": 1795420800000, "msg": msg, "account": "u1"}
     line = json.dumps(record, separators=(",", ":"))  # pino's shape: the fast path's
-    folder = tmp_path / "patterns"
-    folder.mkdir()
-    (folder / "user-test.toml").write_text(_MSG_TEST.format(condition=condition, line=line))
-    catalog = load_catalog([folder])
-    log = tmp_path / "x.log"
-    log.write_text("\n".join([*SAMPLE_LINES[:2000], line, line, *SAMPLE_LINES[2000:]]) + "\n")
-    fast, slow = both_ways([log], catalog=catalog)
-    assert fast == slow
-    assert {f["pattern"]: f["count"] for f in fast["findings"]}.get("user-test", 0) >= 2
+    assert planted_both_ways(tmp_path, match, line, [line, line], 2000).get("user-test", 0) >= 2
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO, classify_rows, run
+from conftest import FIXTURES, REPO, classify_rows, pattern_toml, run
 
 from eelogs.catalog import load_catalog
 from eelogs.match import Classifier
@@ -176,24 +176,11 @@ def _pattern_file(folder: Path, text: str, name: str = "my-pattern") -> Path:
     return path
 
 
-GOOD = """id = "my-pattern"
-title = "A custom problem"
-action = "Do the thing"
-severity = "low"
-category = "custom"
-
-[[match]]
-"msg" = "Custom failure"
-
-[docs]
-what = "w"
-why = "y"
-fix = "f"
-
-[[examples]]
-expect = "match"
-line = \'\'\'{"level":40,"time":1795420800000,"msg":"Custom failure"}\'\'\'
-"""
+GOOD = pattern_toml(
+    "my-pattern",
+    '"msg" = "Custom failure"',
+    '{"level":40,"time":1795420800000,"msg":"Custom failure"}',
+)
 
 
 @pytest.mark.parametrize(
