@@ -345,7 +345,7 @@ def _settle(run: FastRun, effects: pl.DataFrame, own: pl.DataFrame, barrier: int
     """Accounts whose state the block leaves past what activity could change (after a login
     or activity, with no per-line row of theirs and no barrier later in the block). `own`:
     the block's numbered per-line rows with an account; `barrier`: the block's last one."""
-    rows = own.group_by("account").agg(pl.col("own").max().alias("rows"))
+    rows = own.group_by("account").len(name="rows")
     last = (
         effects.group_by("account")
         .agg(pl.col("effect", "barrier", "own").sort_by("row").last())

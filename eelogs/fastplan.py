@@ -72,13 +72,12 @@ class FastPlan:
         checks: list[str] = []  # the quick pre-checks of self._quick
         for test in tests:
             first = _first_msg(test)
-            check = None if first is None else _quick_check(first)
             if first is None:
                 self._free.append(test)
             elif first.modifier == "eq":
                 for value in {v for v in first.values if isinstance(v, str)}:
                     self._by_eq.setdefault(value, []).append(test)
-            elif check:
+            elif check := _quick_check(first):
                 self._quick.append(test)
                 checks.append(check)
             else:
