@@ -37,7 +37,7 @@ POLARS_READ = (
 
 
 def build(lines: int, corpus: Path) -> Path:
-    path = corpus / f"{lines // 1000}k.log"
+    path = corpus / (f"{lines // 1000}k.log" if lines % 1000 == 0 else f"{lines}.log")
     if not path.exists():
         corpus.mkdir(parents=True, exist_ok=True)
         print(f"building {path} ({lines:,} lines)…", file=sys.stderr)
