@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from eelogs import __version__
+from eelogs import __version__, timespec
 from eelogs.aggregate import Scope, build_report
 from eelogs.baseline import apply_baseline
 from eelogs.catalog import Catalog
@@ -110,7 +110,7 @@ def _generated() -> str:
     moment = (
         datetime.fromtimestamp(int(pinned), tz=UTC)
         if pinned.isascii() and pinned.isdigit()
-        else datetime.now(UTC)
+        else timespec.now()
     )
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 

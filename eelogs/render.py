@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from eelogs import timespec
 from eelogs.catalog import SEVERITIES, Catalog
 from eelogs.errors import OutputError
 from eelogs.resources import data_dir
@@ -154,7 +155,7 @@ def _docs(report: dict[str, Any], catalog: Catalog) -> dict[str, dict[str, Any]]
 
 def expand_output(path: str, now: datetime | None = None) -> Path:
     """strftime codes in -o expand: reports/%Y-%m-%d.html → reports/2026-11-24.html."""
-    return Path((now or datetime.now()).strftime(path))
+    return Path((now or timespec.now().astimezone()).strftime(path))
 
 
 def check_writable(path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -15,17 +16,41 @@ _RELATIVE = re.compile(
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def resolve(spec: str, now: datetime | None = None) -> datetime:
+NOW_VARIABLE = "EELOGS_NOW"
+
+
+def now() -> datetime:
+    """The current moment, or the one EELOGS_NOW pins (ISO 8601 or epoch seconds).
+
+    Everything that depends on the clock (`--since yesterday`, `-o %Y-%m-%d`, the report's
+    generated time) asks here, so a test, a replayed cron job or a report rebuilt later can
+    run as if it were another day.
+    """
+    pinned = os.environ.get(NOW_VARIABLE, "").strip()
+    if not pinned:
+        return datetime.now(UTC)
+    if re.fullmatch(r"@?\d+(?:\.\d+)?", pinned):
+        return datetime.fromtimestamp(float(pinned.lstrip("@")), tz=UTC)
+    try:
+        return _absolute(pinned)
+    except TimeSpecError as exc:
+        raise TimeSpecError(
+            f"cannot read {NOW_VARIABLE}={pinned!r}",
+            "set it to ISO 8601 (2026-11-24T00:15:00Z) or epoch seconds, or unset it",
+        ) from exc
+
+
+def resolve(spec: str, at: datetime | None = None) -> datetime:
     """Return the moment `spec` names, as an aware UTC datetime.
 
     Dates and times without a zone, `today` and `yesterday` are local time, as journalctl
     reads them.
     """
-    now = now or datetime.now(UTC)
+    moment = at or now()
     text = spec.strip().lower()
-    local_midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    local_midnight = moment.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
     named = {
-        "now": now,
+        "now": moment,
         "today": local_midnight,
         "yesterday": local_midnight - timedelta(days=1),
         "tomorrow": local_midnight + timedelta(days=1),
@@ -37,7 +62,7 @@ def resolve(spec: str, now: datetime | None = None) -> datetime:
         sign, amount, unit = relative.groups()
         seconds = float(amount) * _UNIT_SECONDS[unit[0]]
         future = sign == "+" and not text.endswith("ago")
-        return now + timedelta(seconds=seconds if future else -seconds)
+        return moment + timedelta(seconds=seconds if future else -seconds)
     if re.fullmatch(r"@?\d{9,16}(?:\.\d+)?", text):
         value = float(text.lstrip("@"))
         return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=UTC)

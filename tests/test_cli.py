@@ -169,3 +169,15 @@ def test_closed_pipe_is_quiet() -> None:
 def test_time_specs(spec: str, expected: str) -> None:
     now = datetime.fromisoformat("2026-11-24T12:00:00+00:00")
     assert timespec.resolve(spec, now).isoformat() == expected
+
+
+def test_eelogs_now_pins_the_clock_for_windows_and_output_names(tmp_path: Path) -> None:
+    env = {"EELOGS_NOW": "2026-11-24T00:15:00Z", "TZ": "UTC"}
+    out = tmp_path / "%Y-%m-%d.json"
+    result = run(["analyze", SAMPLE, "--since", "yesterday", "-o", str(out)], env=env)
+    assert result.returncode == 0, result.stderr
+    written = json.loads((tmp_path / "2026-11-24.json").read_text())
+    assert written["eelogs"]["window"]["since"] == "2026-11-23T00:00:00.000Z"
+    bad = run(["analyze", SAMPLE, "--since", "-6h"], env={"EELOGS_NOW": "next tuesday"})
+    assert bad.returncode == 2
+    assert "Error: cannot read EELOGS_NOW='next tuesday'" in bad.stderr and "Hint:" in bad.stderr

@@ -254,6 +254,12 @@ def test_crontab_line_runs_as_written(tmp_path: Path) -> None:
     fake.parent.mkdir()
     fake.write_text(f"#!/bin/sh\ncat {REPO / 'sample_logs/emailengine.log'}\n")
     fake.chmod(0o755)
-    result = run(args, env={"PATH": f"{fake.parent}:{os.environ['PATH']}"})
-    assert result.returncode == 1  # the sample has high problems: cron mails
-    assert list((tmp_path / "reports").glob("*.html")) and (tmp_path / "latest.json").exists()
+    # cron runs it at 00:15 the day after the sample's first day: pin that moment, so the
+    # test holds on any date and in any time zone
+    env = {"PATH": f"{fake.parent}:{os.environ['PATH']}", "EELOGS_NOW": "2026-11-24T00:15:00"}
+    result = run(args, env={**env, "TZ": "UTC"})
+    assert result.returncode == 1, result.stderr  # the sample has high problems: cron mails
+    assert [p.name for p in (tmp_path / "reports").glob("*.html")] == ["2026-11-24.html"]
+    assert (tmp_path / "latest.json").exists()
+    window = json.loads((tmp_path / "latest.json").read_text())["eelogs"]["window"]
+    assert window == {"since": "2026-11-23T00:00:00.000Z", "until": "2026-11-24T00:00:00.000Z"}
