@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -10,16 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import regex
-
+from eelogs.conditions import LEVELS, Block, BlockCompiler, Condition, Example, did_you_mean
 from eelogs.errors import CatalogError
 from eelogs.resources import data_dir
+from eelogs.ruletables import RuleTables, load_tables
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SCOPES = ("account", "app", "instance")
 PROVIDERS = ("gmail", "outlook", "yahoo", "icloud", "other", "unknown", "any")
-MODIFIERS = ("eq", "contains", "startswith", "endswith", "re", "exists", "gte", "lt")
-EXPECTS = ("match", "no-match", "todo-match", "todo-no-match")
 DETECTORS = (
     "stuck-connecting",
     "flapping",
@@ -43,30 +40,17 @@ _TOP_KEYS = {
     "fallback",
     "detector",
     "recovered_by",
+    "contexts",
+    "min_level",
     "match",
     "exclude",
     "fields",
     "docs",
     "examples",
 }
-_DOC_KEYS = {"what", "why", "fix", "providers", "references", "known_problems"}
-_EXAMPLE_KEYS = {"expect", "line", "fields", "note"}
-REGEX_TIMEOUT = 0.25  # seconds; a catastrophic user regex is cut off, not waited for
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """One `"path|modifier" = value` test. `values` holds the alternatives (any may hold)."""
-
-    path: str
-    modifier: str
-    values: tuple[Any, ...]
-    compiled: tuple[Any, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    conditions: tuple[Condition, ...]  # cheapest first; dispatch.py files each block
+_DOC_KEYS = {"what", "why", "fix", "providers", "references", "known_problems", "contexts"}
+RULES_FOLDER = "_rules"  # shared tables, not patterns (ruletables.py)
+DEFAULT_MIN_LEVEL = "info"  # debug and trace records make no finding unless a pattern opts in
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +58,6 @@ class FieldSpec:
     name: str
     path: str
     patterns: tuple[Any, ...] = ()  # tried in order; the first that finds gives the value
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    expect: str
-    line: str
-    fields: dict[str, Any]
-    note: str | None
-    index: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +74,8 @@ class Pattern:
     fallback: bool
     detector: str | None
     recovered_by: tuple[str, ...]
+    contexts: tuple[str, ...]
+    min_level: int
     match: tuple[Block, ...]
     exclude: tuple[Block, ...]
     fields: tuple[FieldSpec, ...]
@@ -115,6 +92,7 @@ class Pattern:
 class Catalog:
     patterns: tuple[Pattern, ...]
     folders: tuple[Path, ...] = field(default_factory=tuple)
+    tables: RuleTables = field(default_factory=RuleTables)
 
     def get(self, pattern_id: str) -> Pattern | None:
         return next((p for p in self.patterns if p.id == pattern_id), None)
@@ -125,15 +103,19 @@ def default_folder() -> Path:
 
 
 def load_catalog(extra: Sequence[Path] = (), include_default: bool = True) -> Catalog:
-    """Load the shipped catalog plus any extra folders; later folders may not reuse ids."""
+    """Load the shipped catalog plus any extra folders; later folders may not reuse ids.
+    The shared tables (lists, contexts, codes) come from the first folder's _rules/."""
     folders = ([default_folder()] if include_default else []) + [Path(p) for p in extra]
+    tables = load_tables((folders[0] if folders else default_folder()) / RULES_FOLDER)
     patterns: list[Pattern] = []
     seen: dict[str, Path] = {}
     for folder in folders:
         if not folder.is_dir():
             raise CatalogError(f"{folder}: not a folder", "pass a folder of *.toml patterns")
         for path in sorted(folder.rglob("*.toml")):
-            pattern = load_pattern(path, folder)
+            if any(part.startswith("_") for part in path.relative_to(folder).parts):
+                continue  # _rules/ and other shared data
+            pattern = load_pattern(path, folder, tables)
             if pattern.id in seen:
                 raise CatalogError(
                     f"{path}: id: {pattern.id!r} is already defined in {seen[pattern.id]}",
@@ -142,10 +124,11 @@ def load_catalog(extra: Sequence[Path] = (), include_default: bool = True) -> Ca
             seen[pattern.id] = path
             patterns.append(pattern)
     _check_also(patterns)
-    return Catalog(tuple(patterns), tuple(folders))
+    _check_codes(tables, seen)
+    return Catalog(tuple(patterns), tuple(folders), tables)
 
 
-def load_pattern(path: Path, root: Path) -> Pattern:
+def load_pattern(path: Path, root: Path, tables: RuleTables | None = None) -> Pattern:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -155,19 +138,20 @@ def load_pattern(path: Path, root: Path) -> Pattern:
         ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: cannot read: {exc}", "check the file") from exc
-    return _Builder(path, root, data).build()
+    return _Builder(path, root, data, tables or RuleTables()).build()
 
 
 class _Builder:
-    def __init__(self, path: Path, root: Path, data: dict[str, Any]) -> None:
-        self.path, self.root, self.data = path, root, data
+    def __init__(self, path: Path, root: Path, data: dict[str, Any], tables: RuleTables) -> None:
+        self.path, self.root, self.data, self.tables = path, root, data, tables
+        self.compiler = BlockCompiler(path, tables.lists)
 
     def fail(self, key: str, problem: str, hint: str) -> CatalogError:
-        return CatalogError(f"{self.path}: {key}: {problem}", hint)
+        return self.compiler.fail(key, problem, hint)
 
     def build(self) -> Pattern:
         d = self.data
-        _unknown(self, d, _TOP_KEYS, "")
+        self.compiler.unknown(d, _TOP_KEYS, "")
         for key in ("id", "title", "action", "severity", "category"):
             if not isinstance(d.get(key), str) or not d[key].strip():
                 raise self.fail(key, "missing or empty", f'add {key} = "…"')
@@ -200,8 +184,11 @@ class _Builder:
             self._check_choice("detector", detector, DETECTORS)
         for kind in d.get("recovered_by", []):
             self._check_choice("recovered_by", kind, SIGNAL_KINDS)
-        blocks = d.get("match", [] if detector else None)
-        if not isinstance(blocks, list) or (not blocks and not detector):
+        contexts = self._contexts(d.get("contexts", []))
+        min_level = d.get("min_level", DEFAULT_MIN_LEVEL)
+        self._check_choice("min_level", min_level, LEVELS)
+        blocks = self._blocks(d.get("match", []), pid, contexts, LEVELS[min_level])
+        if not blocks and not detector:
             raise self.fail("match", "no [[match]] block", "add at least one [[match]] block")
         return Pattern(
             id=pid,
@@ -216,67 +203,54 @@ class _Builder:
             fallback=d.get("fallback", False) is True,
             detector=detector,
             recovered_by=tuple(d.get("recovered_by", [])),
-            match=tuple(self._block("match", i, b) for i, b in enumerate(blocks)),
-            exclude=tuple(self._block("exclude", i, b) for i, b in enumerate(d.get("exclude", []))),
+            contexts=contexts,
+            min_level=LEVELS[min_level],
+            match=blocks,
+            exclude=tuple(
+                self.compiler.block(f"exclude[{i}]", b) for i, b in enumerate(d.get("exclude", []))
+            ),
             fields=self._fields(d.get("fields", {})),
-            docs=self._docs(d.get("docs")),
+            docs=self._docs(d.get("docs"), contexts),
             examples=self._examples(d.get("examples"), required=bool(blocks)),
             path=self.path,
         )
 
+    def _blocks(
+        self, tables: Any, pid: str, contexts: tuple[str, ...], min_level: int
+    ) -> tuple[Block, ...]:
+        """The [[match]] blocks, then the block the code table gives this pattern; each gets
+        the pattern's context and level limits."""
+        if not isinstance(tables, list):
+            raise self.fail("match", "must be [[match]] tables", "write [[match]] blocks")
+        codes = [c.signal for c in self.tables.codes_for(pid)]
+        if codes:
+            tables = [*tables, {"signal": codes}]
+        out = []
+        for i, table in enumerate(tables):
+            extra = []
+            if contexts:
+                extra.append(Condition("context", "eq", contexts))
+            if not (isinstance(table, dict) and any(k.startswith("level") for k in table)):
+                extra.append(Condition("level", "gte", (min_level,)))
+            out.append(self.compiler.block(f"match[{i}]", table, extra))
+        return tuple(out)
+
+    def _contexts(self, names: Any) -> tuple[str, ...]:
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise self.fail("contexts", "must be a list of context ids", 'contexts = ["imap-auth"]')
+        known = [c.id for c in self.tables.contexts]
+        for name in names:
+            self._check_choice("contexts", name, known)
+        return tuple(names)
+
     def _check_choice(self, key: str, value: Any, choices: Iterable[str]) -> None:
+        choices = list(choices)
         if value not in choices:
             raise self.fail(
                 key,
                 f"{value!r} is not one of {', '.join(choices)}",
-                _did_you_mean(str(value), choices) or f"use one of {', '.join(choices)}",
+                did_you_mean(str(value), choices) or f"use one of {', '.join(choices)}",
             )
-
-    def _block(self, kind: str, index: int, block: Any) -> Block:
-        where = f"{kind}[{index}]"
-        if not isinstance(block, dict) or not block:
-            raise self.fail(where, "empty block", 'write "path|modifier" = value lines')
-        conditions = [self._condition(where, k, v) for k, v in block.items()]
-        return Block(tuple(sorted(conditions, key=_cost)))
-
-    def _condition(self, where: str, key: str, value: Any) -> Condition:
-        if isinstance(value, dict):
-            raise self.fail(
-                f"{where}.{key}",
-                "is a table, not a value",
-                f'quote the key: "{key}.{next(iter(value), "")}" = …',
-            )
-        path, _, modifier = key.partition("|")
-        modifier = modifier or "eq"
-        if modifier not in MODIFIERS:
-            raise self.fail(
-                f"{where}.{key}",
-                f"unknown modifier {modifier!r}",
-                _did_you_mean(modifier, MODIFIERS) or f"use {', '.join(MODIFIERS)}",
-            )
-        values = tuple(value) if isinstance(value, list) else (value,)
-        if not values:
-            raise self.fail(f"{where}.{key}", "empty list", "give at least one value")
-        if modifier == "exists" and values not in ((True,), (False,)):
-            raise self.fail(f"{where}.{key}", "exists takes true or false", "write |exists = true")
-        compiled: tuple[Any, ...] = ()
-        if modifier == "re":
-            compiled = tuple(self._regex(f"{where}.{key}", v) for v in values)
-        return Condition(path, modifier, values, compiled)
-
-    def _regex(self, where: str, source: Any) -> Any:
-        if not isinstance(source, str):
-            raise self.fail(where, "a regex must be a string", "use '''…''' quotes")
-        if source.startswith(".*") or (source.endswith(".*") and not source.endswith("\\.*")):
-            raise self.fail(
-                where,
-                "leading or trailing .* is redundant and slow",
-                "regexes are searched; drop the .*",
-            )
-        try:
-            return regex.compile(source)
-        except regex.error as exc:
-            raise self.fail(where, f"regex does not compile: {exc}", "check the regex") from exc
 
     def _fields(self, table: Any) -> tuple[FieldSpec, ...]:
         if not isinstance(table, dict):
@@ -292,7 +266,7 @@ class _Builder:
                     FieldSpec(
                         name,
                         spec["path"],
-                        tuple(self._regex(f"fields.{name}.re", source) for source in sources),
+                        tuple(self.compiler.regex(f"fields.{name}.re", src) for src in sources),
                     )
                 )
             else:
@@ -303,10 +277,10 @@ class _Builder:
                 )
         return tuple(out)
 
-    def _docs(self, docs: Any) -> dict[str, Any]:
+    def _docs(self, docs: Any, contexts: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(docs, dict):
             raise self.fail("docs", "missing", "add [docs] with what, why and fix")
-        _unknown(self, docs, _DOC_KEYS, "docs.")
+        self.compiler.unknown(docs, _DOC_KEYS, "docs.")
         for key in ("what", "why", "fix"):
             if not isinstance(docs.get(key), str) or not docs[key].strip():
                 raise self.fail(f"docs.{key}", "missing or empty", f'add {key} = """…"""')
@@ -317,71 +291,15 @@ class _Builder:
                     f"{ref!r} is not an https:// link",
                     "link documentation over https",
                 )
+        known = [c.id for c in self.tables.contexts]
+        for name in docs.get("contexts", {}):
+            self._check_choice("docs.contexts", name, known)
         return docs
 
     def _examples(self, examples: Any, required: bool) -> tuple[Example, ...]:
         if not required and not examples:
             return ()
-        if not isinstance(examples, list) or not examples:
-            raise self.fail(
-                "examples",
-                "no [[examples]]",
-                'add lines that must match (expect = "match") and must not',
-            )
-        out = []
-        for i, ex in enumerate(examples):
-            _unknown(self, ex, _EXAMPLE_KEYS, f"examples[{i}].")
-            expect = ex.get("expect")
-            if expect not in EXPECTS:
-                raise self.fail(
-                    f"examples[{i}].expect",
-                    f"{expect!r} is not one of {', '.join(EXPECTS)}",
-                    'write expect = "match"',
-                )
-            if not isinstance(ex.get("line"), str) or not ex["line"].strip():
-                raise self.fail(f"examples[{i}].line", "missing", "paste a real log line")
-            out.append(
-                Example(expect, ex["line"].strip(), dict(ex.get("fields", {})), ex.get("note"), i)
-            )
-        if not any(e.expect == "match" for e in out):
-            raise self.fail(
-                "examples",
-                'no example with expect = "match"',
-                "add at least one line the pattern must match",
-            )
-        return tuple(out)
-
-
-_MODIFIER_COST = {
-    "exists": 0,
-    "eq": 1,
-    "gte": 1,
-    "lt": 1,
-    "startswith": 2,
-    "endswith": 2,
-    "contains": 3,
-    "re": 4,
-}
-
-
-def _cost(cond: Condition) -> int:
-    """Evaluation order inside a block: all conditions must hold, so cheap ones go first."""
-    return _MODIFIER_COST[cond.modifier] + (5 if cond.path == "error_text" else 0)
-
-
-def _unknown(builder: _Builder, table: dict[str, Any], known: set[str], prefix: str) -> None:
-    for key in table:
-        if key not in known:
-            raise builder.fail(
-                f"{prefix}{key}",
-                "unknown key",
-                _did_you_mean(key, known) or f"known keys: {', '.join(sorted(known))}",
-            )
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"did you mean {close[0]!r}?" if close else None
+        return self.compiler.examples("examples", examples)
 
 
 def _check_also(patterns: list[Pattern]) -> None:
@@ -391,5 +309,14 @@ def _check_also(patterns: list[Pattern]) -> None:
             if other not in ids:
                 raise CatalogError(
                     f"{pattern.path}: also: unknown pattern {other!r}",
-                    _did_you_mean(other, ids) or "name an existing pattern id",
+                    did_you_mean(other, ids) or "name an existing pattern id",
                 )
+
+
+def _check_codes(tables: RuleTables, seen: dict[str, Path]) -> None:
+    for code in tables.codes:
+        if code.pattern not in seen:
+            raise CatalogError(
+                f"codes.toml: {code.signal}: unknown pattern {code.pattern!r}",
+                did_you_mean(code.pattern, seen) or "name an existing pattern id",
+            )

@@ -9,12 +9,23 @@ records with an `err`. Healthy chatter therefore meets almost no pattern.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
-from eelogs.catalog import Block, Condition, Pattern
+from eelogs.catalog import Pattern
+from eelogs.conditions import Block, Condition
 from eelogs.parse import Record, dig
 
-_SPECIAL = frozenset({"msg", "component", "level", "account", "error_text"})
+_SPECIAL = frozenset({"msg", "component", "level", "account", "error_text", "signal", "context"})
+
+
+class Facts(Protocol):
+    """What the classifier knows of a record beyond its fields, computed when first asked."""
+
+    @property
+    def signals(self) -> list[str]: ...
+
+    @property
+    def context(self) -> str | None: ...
 
 
 class Dispatch:
@@ -29,11 +40,11 @@ class Dispatch:
             for block in pattern.match:
                 (self._with_err if needs_err(block) else self._plain).file(rank, block)
 
-    def candidates(self, record: Record) -> list[Pattern]:
+    def candidates(self, record: Record, facts: Facts) -> list[Pattern]:
         """Patterns with a block whose guard this record passes, best (highest priority) first."""
-        ranks = self._plain.lookup(record)
+        ranks = self._plain.lookup(record, facts)
         if record.err is not None:
-            ranks |= self._with_err.lookup(record)
+            ranks |= self._with_err.lookup(record, facts)
             code = record.err.get("code")
             if isinstance(code, str):
                 ranks |= self._with_err.by_err_code.get(code, set())
@@ -45,6 +56,8 @@ class _Table:
         self.by_msg: dict[str, set[int]] = {}
         self.by_err_code: dict[str, set[int]] = {}
         self.by_component: dict[str, set[int]] = {}
+        self.by_signal: dict[str, set[int]] = {}
+        self.by_context: dict[str, set[int]] = {}
         self.by_field: dict[str, dict[Any, set[int]]] = {}
         self.prefixes: list[tuple[str, int]] = []
         self.always: set[int] = set()
@@ -55,6 +68,8 @@ class _Table:
         conds = block.conditions
         if (cond := _first(conds, lambda c: c.path == "msg" and c.modifier == "eq")) is not None:
             _add(self.by_msg, cond.values, rank)
+        elif cond := _first(conds, lambda c: c.path == "signal" and c.modifier == "eq"):
+            _add(self.by_signal, cond.values, rank)
         elif cond := _first(conds, lambda c: c.path == "err.code" and c.modifier == "eq"):
             _add(self.by_err_code, cond.values, rank)
         elif cond := _first(conds, lambda c: c.path == "msg" and c.modifier == "startswith"):
@@ -63,13 +78,22 @@ class _Table:
         elif (cond := _first(conds, _plain_equality)) is not None:
             _add(self.by_field.setdefault(cond.path, {}), cond.values, rank)
             self._field_paths = tuple((p, p.split(".")) for p in self.by_field)
+        elif cond := _first(conds, lambda c: c.path == "context" and c.modifier == "eq"):
+            _add(self.by_context, cond.values, rank)
         elif cond := _first(conds, lambda c: c.path == "component" and c.modifier == "eq"):
             _add(self.by_component, cond.values, rank)
         else:
             self.always.add(rank)
 
-    def lookup(self, record: Record) -> set[int]:
+    def lookup(self, record: Record, facts: Facts) -> set[int]:
         ranks = set(self.always)
+        if self.by_signal:
+            for signal in facts.signals:
+                hit = self.by_signal.get(signal)
+                if hit:
+                    ranks |= hit
+        if self.by_context and (context := facts.context) is not None:
+            ranks |= self.by_context.get(context, set())
         found = self.by_msg.get(record.msg)
         if found:
             ranks |= found

@@ -19,11 +19,13 @@ import orjson
 import polars as pl
 import regex
 
-from eelogs.catalog import Block, Catalog, Condition, Pattern
+from eelogs.catalog import Catalog, Pattern
 from eelogs.collect import _VERSION_MSGS
+from eelogs.conditions import Block, Condition
 from eelogs.dispatch import needs_err
 from eelogs.match import Classifier
 from eelogs.parse import Record
+from eelogs.signals import needle as signal_needle
 from eelogs.states import BY_MSG, CONDITIONAL, HEALTHY, STATE_KEYS, STATES, next_state
 
 LINE, MSG = pl.col("line"), pl.col("msg")
@@ -171,7 +173,7 @@ class FastPlan:
         and a regex that times out could have matched."""
         for cond in test.exact:
             value = msg if cond.path == "msg" else level
-            if value is not None and not self._judge.holds(test.pattern, cond, [value], {}):
+            if value is not None and not self._judge.holds(test.pattern.id, cond, [value], {}):
                 timed_out = self._judge.regex_timeouts
                 if timed_out:
                     timed_out.clear()
@@ -261,6 +263,10 @@ def _test(pattern: Pattern, block: Block) -> _Test:
 def _needles(cond: Condition) -> list[str]:
     """Substrings the raw line must contain when `cond` holds (any one of them), or [] when
     nothing can be said."""
+    if cond.path == "context":
+        return []  # the context table decides: any line could be in any context
+    if cond.path == "signal":
+        return [signal_needle(v) for v in cond.values]
     if cond.modifier == "exists":
         key = next((k for k in reversed(cond.path.split(".")) if not k.isdigit()), "")
         return [_json(key)] if cond.values[0] and key and cond.path != "error_text" else []

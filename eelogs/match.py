@@ -8,13 +8,15 @@ priorities fall back to the pattern id, so the outcome never depends on load ord
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eelogs.catalog import REGEX_TIMEOUT, Block, Catalog, Condition, Pattern
+from eelogs.catalog import Catalog, Pattern
+from eelogs.conditions import REGEX_TIMEOUT, Block, Condition
 from eelogs.dispatch import Dispatch
 from eelogs.parse import Record, record_field
+from eelogs.signals import signals
 
 # Where EmailEngine puts the words of a failure (research doc 9): searched by `error_text`.
 _TEXT_PATHS = (
@@ -27,6 +29,7 @@ _TEXT_PATHS = (
     ("err", "tokenRequest", "response", "error_description"),
     ("err", "oauthRequest", "response", "error", "message"),
     ("err", "oauthRequest", "response", "error", "code"),
+    ("err", "cause", "message"),
     ("response", "error"),
     ("response", "error_description"),
     ("response", "error", "message"),
@@ -53,12 +56,16 @@ class Classifier:
         )
         self.catalog = catalog
         self._dispatch = Dispatch(ordered)
+        self._contexts = catalog.tables.contexts
+        self._expected = catalog.tables.expected
         self.regex_timeouts: Counter[str] = Counter()
 
     def classify(self, record: Record) -> Match | None:
         """The single best pattern for this record, or None."""
-        view = _View(record)  # one per record: it caches the record's error text
-        for pattern in self._candidates(record):
+        view = self.view(record)  # one per record: it caches text, signals and context
+        if self.expected(view):
+            return None
+        for pattern in self._dispatch.candidates(record, view):
             fields = self._try(pattern, view)
             if fields is not None:
                 return Match(pattern, fields)
@@ -66,68 +73,87 @@ class Classifier:
 
     def all_matches(self, record: Record) -> list[Match]:
         """Every pattern that fits, best first (for `patterns check` and explanations)."""
-        view = _View(record)
+        view = self.view(record)
         out = []
-        for pattern in self._candidates(record):
+        for pattern in self._dispatch.candidates(record, view):
             fields = self._try(pattern, view)
             if fields is not None:
                 out.append(Match(pattern, fields))
         return out
 
-    def _candidates(self, record: Record) -> list[Pattern]:
-        return self._dispatch.candidates(record)
+    def view(self, record: Record) -> _View:
+        return _View(record, self._context_of)
+
+    def context(self, record: Record) -> str | None:
+        """The operation this record is about (contexts.toml), or None."""
+        return self.view(record).context
+
+    def expected(self, view: _View) -> bool:
+        """Whether EmailEngine logged this record on purpose as harmless (expected.toml)."""
+        return any(self._block("expected", b, view, {}) for e in self._expected for b in e.match)
 
     def try_pattern(self, pattern: Pattern, record: Record) -> dict[str, Any] | None:
         """The extracted fields if `pattern` matches `record`, else None."""
-        return self._try(pattern, _View(record))
+        return self._try(pattern, self.view(record))
+
+    def holds_block(self, owner: str, block: Block, record: Record) -> bool:
+        """Whether one block holds for a record (contexts' and tables' own examples)."""
+        return self._block(owner, block, self.view(record), {})
+
+    def _context_of(self, view: _View) -> str | None:
+        for context in self._contexts:
+            if any(self._block(context.id, b, view, {}) for b in context.match):
+                return context.id
+        return None
 
     def _try(self, pattern: Pattern, view: _View) -> dict[str, Any] | None:
         captured: dict[str, Any] = {}
-        if not any(self._block(pattern, b, view, captured) for b in pattern.match):
+        if not any(self._block(pattern.id, b, view, captured) for b in pattern.match):
             return None
-        if any(self._block(pattern, b, view, {}) for b in pattern.exclude):
+        if any(self._block(pattern.id, b, view, {}) for b in pattern.exclude):
             return None
         for spec in pattern.fields:
             value = view.value(spec.path)
             if value is not None and spec.patterns:
-                value = self._extract(pattern, spec.patterns, spec.name, _as_text(value))
+                value = self._extract(pattern.id, spec.patterns, spec.name, _as_text(value))
             if value is not None:
                 captured[spec.name] = value
+        context = view.context
+        if context is not None:
+            captured.setdefault("context", context)
         return captured
 
-    def _extract(
-        self, pattern: Pattern, compiled: tuple[Any, ...], name: str, text: str
-    ) -> str | None:
+    def _extract(self, owner: str, compiled: tuple[Any, ...], name: str, text: str) -> str | None:
         for one in compiled:
-            found = self._search(pattern, one, text)
+            found = self._search(owner, one, text)
             if found:
                 return str(found.groupdict().get(name) or found.group(0))
         return None
 
-    def _block(self, pattern: Pattern, block: Block, view: _View, captured: dict[str, Any]) -> bool:
+    def _block(self, owner: str, block: Block, view: _View, captured: dict[str, Any]) -> bool:
         groups: dict[str, Any] = {}
         for cond in block.conditions:
-            if not self.holds(pattern, cond, view.values(cond.path), groups):
+            if not self.holds(owner, cond, view.values(cond.path), groups):
                 return False
         captured.update(groups)
         return True
 
-    def holds(
-        self, pattern: Pattern, cond: Condition, values: list[Any], groups: dict[str, Any]
-    ) -> bool:
-        """Whether `cond` of `pattern` holds for a field's `values`; regex groups go to
-        `groups`."""
+    def holds(self, owner: str, cond: Condition, values: list[Any], groups: dict[str, Any]) -> bool:
+        """Whether `cond` (of the pattern or table `owner`) holds for a field's `values`;
+        regex groups, and the signal that matched, go to `groups`."""
         mod = cond.modifier
         if mod == "exists":
             return bool(values) is bool(cond.values[0])
         for value in values:
             if mod == "eq":
                 if any(_equal(value, want) for want in cond.values):
+                    if cond.path == "signal":
+                        groups["signal"] = value
                     return True
             elif mod == "re":
                 text = _as_text(value)
                 for compiled in cond.compiled:
-                    found = self._search(pattern, compiled, text)
+                    found = self._search(owner, compiled, text)
                     if found:
                         groups.update({k: v for k, v in found.groupdict().items() if v})
                         return True
@@ -142,26 +168,48 @@ class Classifier:
                 return True
         return False
 
-    def _search(self, pattern: Pattern, compiled: Any, text: str) -> Any:
+    def _search(self, owner: str, compiled: Any, text: str) -> Any:
         try:
             return compiled.search(text, timeout=REGEX_TIMEOUT)
         except TimeoutError:
-            self.regex_timeouts[pattern.id] += 1
+            self.regex_timeouts[owner] += 1
             return None
 
 
+_UNSET: Any = object()
+
+
 class _View:
-    """Field lookup over one record: dotted paths, virtual fields, lists mapped over."""
+    """Field lookup over one record: dotted paths, virtual fields, lists mapped over. The
+    costly virtual fields (error text, signals, context) are computed once, when asked."""
 
-    __slots__ = ("_record", "_text")
+    __slots__ = ("_context", "_find_context", "_record", "_signals", "_text")
 
-    def __init__(self, record: Record) -> None:
+    def __init__(self, record: Record, find_context: Callable[[_View], str | None]) -> None:
         self._record = record
         self._text: str | None = None
+        self._signals: list[str] | None = None
+        self._context: Any = _UNSET
+        self._find_context = find_context
+
+    @property
+    def signals(self) -> list[str]:
+        if self._signals is None:
+            record = self._record
+            self._signals = sorted(signals(record.err, record.data, record.msg))
+        return self._signals
+
+    @property
+    def context(self) -> str | None:
+        if self._context is _UNSET:
+            self._context = None  # a context rule that asks for the context finds none
+            self._context = self._find_context(self)
+        found: str | None = self._context
+        return found
 
     def value(self, path: str) -> Any:
         """The value at `path` as logged (a list stays a list), or None."""
-        if path in ("msg", "level", "account", "error_text"):
+        if path in ("msg", "level", "account", "error_text", "signal", "context"):
             return _first(self.values(path))
         if path == "component":
             return self._record.component
@@ -181,6 +229,11 @@ class _View:
             if self._text is None:
                 self._text = error_text(record)
             return [self._text] if self._text else []
+        if path == "signal":
+            return list(self.signals)
+        if path == "context":
+            context = self.context
+            return [context] if context else []
         root: Any = record.err if path.startswith("err.") else record.data
         parts = path.split(".")[1:] if path.startswith("err.") else path.split(".")
         return list(_walk(root, parts))
@@ -211,6 +264,11 @@ def error_text(record: Record) -> str:
     seen: list[str] = []
     sources: list[Any] = [record.msg]
     sources.extend(record_field(record, path) for path in _TEXT_PATHS)
+    err = record.err or {}
+    for key in ("errors", "aggregateErrors"):  # an AggregateError's own errors
+        items = err.get(key)
+        if isinstance(items, list):
+            sources.extend(item.get("message") for item in items[:20] if isinstance(item, dict))
     for value in sources:
         if isinstance(value, str) and value and value not in seen:
             seen.append(value)

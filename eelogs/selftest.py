@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from eelogs.catalog import Catalog, Example, Pattern
+from eelogs.catalog import Catalog, Pattern
+from eelogs.conditions import Example
 from eelogs.framing import deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, parse_payload

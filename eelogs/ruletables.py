@@ -1,0 +1,158 @@
+"""The catalog's shared tables (patterns/_rules/): named lists, contexts, provider codes,
+and what EmailEngine marks as expected.
+
+- lists.toml     `name = [...]`: values patterns reference as `"@name"`, written once.
+- contexts.toml  `[[context]]`: the operation a record is about (IMAP login, SMTP send, OAuth
+                 token refresh, …), decided once per record by the first context whose
+                 blocks hold. A pattern may restrict itself to contexts; a finding names the
+                 contexts it was seen in.
+- codes.toml     `[[code]]`: provider codes (AADSTS…, Google OAuth and Gmail API errors), each
+                 with its meaning, its own remedy and the pattern it belongs to. The pattern's
+                 signal block is derived from this table: a code is written only here.
+- expected.toml  `[[expected]]`: records EmailEngine logs on purpose as harmless (the error
+                 sink of a client it already replaced): they never make a finding.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eelogs.conditions import Block, BlockCompiler, Example
+from eelogs.errors import CatalogError
+
+_CONTEXT_KEYS = {"id", "title", "match", "examples"}
+_CODE_KEYS = {"signal", "pattern", "meaning", "remedy"}
+_EXPECTED_KEYS = {"reason", "match", "examples"}
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    id: str
+    title: str
+    match: tuple[Block, ...]
+    examples: tuple[Example, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    signal: str
+    pattern: str
+    meaning: str
+    remedy: str
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    reason: str
+    match: tuple[Block, ...]
+    examples: tuple[Example, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTables:
+    lists: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    contexts: tuple[Context, ...] = ()
+    codes: tuple[Code, ...] = ()
+    expected: tuple[Expected, ...] = ()
+
+    def context(self, context_id: str) -> Context | None:
+        return next((c for c in self.contexts if c.id == context_id), None)
+
+    def codes_for(self, pattern_id: str) -> tuple[Code, ...]:
+        return tuple(c for c in self.codes if c.pattern == pattern_id)
+
+    def code(self, signal: str) -> Code | None:
+        return next((c for c in self.codes if c.signal == signal), None)
+
+
+def load_tables(folder: Path) -> RuleTables:
+    """The tables in `folder` (patterns/_rules); a missing file is an empty table."""
+    lists = _lists(folder / "lists.toml")
+    return RuleTables(
+        lists=lists,
+        contexts=_contexts(folder / "contexts.toml", lists),
+        codes=_codes(folder / "codes.toml"),
+        expected=_expected(folder / "expected.toml", lists),
+    )
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path}: not valid TOML: {exc}", "check the file's syntax") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path}: cannot read: {exc}", "check the file") from exc
+
+
+def _lists(path: Path) -> dict[str, tuple[Any, ...]]:
+    out: dict[str, tuple[Any, ...]] = {}
+    for name, values in _read(path).items():
+        if not isinstance(values, list) or not values:
+            raise CatalogError(f"{path}: {name}: not a list of values", f"write {name} = [...]")
+        out[name] = tuple(values)
+    return out
+
+
+def _contexts(path: Path, lists: dict[str, tuple[Any, ...]]) -> tuple[Context, ...]:
+    compiler = BlockCompiler(path, lists)
+    out: list[Context] = []
+    for i, table in enumerate(_read(path).get("context", [])):
+        where = f"context[{i}]"
+        compiler.unknown(table, _CONTEXT_KEYS, f"{where}.")
+        cid, title = table.get("id"), table.get("title")
+        if not isinstance(cid, str) or not isinstance(title, str):
+            raise compiler.fail(where, "id and title are required", 'id = "imap-auth"')
+        if any(c.id == cid for c in out):
+            raise compiler.fail(f"{where}.id", f"{cid!r} is defined twice", "merge the two")
+        blocks = table.get("match")
+        if not isinstance(blocks, list) or not blocks:
+            raise compiler.fail(f"{where}.match", "no [[context.match]] block", "add one")
+        out.append(
+            Context(
+                cid,
+                title,
+                tuple(compiler.block(f"{where}.match[{j}]", b) for j, b in enumerate(blocks)),
+                compiler.examples(f"{where}.examples", table.get("examples")),
+            )
+        )
+    return tuple(out)
+
+
+def _codes(path: Path) -> tuple[Code, ...]:
+    compiler = BlockCompiler(path)
+    out: list[Code] = []
+    for i, table in enumerate(_read(path).get("code", [])):
+        where = f"code[{i}]"
+        compiler.unknown(table, _CODE_KEYS, f"{where}.")
+        if not all(isinstance(table.get(k), str) and table[k].strip() for k in _CODE_KEYS):
+            raise compiler.fail(where, "signal, pattern, meaning and remedy are required", "")
+        compiler.condition(where, "signal", table["signal"])  # checks kind:value
+        if any(c.signal == table["signal"] for c in out):
+            raise compiler.fail(where, f"{table['signal']!r} is listed twice", "keep one row")
+        out.append(Code(table["signal"], table["pattern"], table["meaning"], table["remedy"]))
+    return tuple(out)
+
+
+def _expected(path: Path, lists: dict[str, tuple[Any, ...]]) -> tuple[Expected, ...]:
+    compiler = BlockCompiler(path, lists)
+    out: list[Expected] = []
+    for i, table in enumerate(_read(path).get("expected", [])):
+        where = f"expected[{i}]"
+        compiler.unknown(table, _EXPECTED_KEYS, f"{where}.")
+        blocks = table.get("match")
+        if not isinstance(table.get("reason"), str) or not isinstance(blocks, list) or not blocks:
+            raise compiler.fail(where, "reason and [[expected.match]] are required", "")
+        out.append(
+            Expected(
+                table["reason"],
+                tuple(compiler.block(f"{where}.match[{j}]", b) for j, b in enumerate(blocks)),
+                compiler.examples(f"{where}.examples", table.get("examples")),
+            )
+        )
+    return tuple(out)
