@@ -226,15 +226,25 @@ def check_patterns(folders: list[Path], corpora: list[Path]) -> int:
                 f"{record.line}: {record.msg[:80]}"
             )
     examples = sum(len(p.examples) for p in catalog.patterns)
+    coverage = None
+    if not folders:  # the inventory is about the shipped catalog
+        from eelogs.coverage import check_coverage
+
+        coverage = check_coverage(catalog)
+        failures.extend(f"inventory: {problem}" for problem in coverage.failures)
     for failure in failures:
         click.echo(f"FAIL {failure}")
     if failures:
         click.echo(f"{len(failures)} problems in {len(catalog.patterns)} patterns", err=True)
+        if coverage is not None:
+            click.echo(coverage.summary(), err=True)
         return 1
     click.echo(
         f"ok: {len(catalog.patterns)} patterns, {examples} examples"
         + (f", {len(corpora)} healthy corpus file(s) clean" if corpora else "")
     )
+    if coverage is not None:
+        click.echo(coverage.summary())
     return 0
 
 

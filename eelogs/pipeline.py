@@ -140,6 +140,7 @@ def classify_stream(
             "line": entry.line,
             "pattern": found.pattern.id if found else None,
             "severity": found.pattern.severity if found else None,
+            "context": classifier.context(entry),
             "account": entry.account,
             "provider": provider,
             "time": entry.time_iso,

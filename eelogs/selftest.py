@@ -28,7 +28,12 @@ class Failure:
 
 def example_record(example: Example) -> Record | None:
     """An example line, read the way eelogs reads any log line (any framing)."""
-    for payload in deframe(example.line.splitlines(), "example"):
+    return read_line(example.line)
+
+
+def read_line(text: str) -> Record | None:
+    """One log line (or pasted record) as a Record, or None when it is not one."""
+    for payload in deframe(text.splitlines(), "example"):
         entry = parse_payload(payload)
         return entry if isinstance(entry, Record) else None
     return None
@@ -86,7 +91,28 @@ def check_catalog(catalog: Catalog) -> list[Failure]:
             if problem:
                 failures.append(Failure(pattern.id, f"examples[{example.index}]", problem))
         failures.extend(_unexercised_blocks(classifier, pattern))
+    failures.extend(_table_examples(classifier, catalog))
     return failures
+
+
+def _table_examples(classifier: Classifier, catalog: Catalog) -> Iterator[Failure]:
+    """The contexts' and the expected table's own examples."""
+    for context in catalog.tables.contexts:
+        for example in context.examples:
+            record = example_record(example)
+            got = classifier.context(record) if record is not None else None
+            if (got == context.id) != (example.expect in ("match", "todo-no-match")):
+                where = f"examples[{example.index}]"
+                yield Failure(f"context {context.id}", where, f"the line's context is {got!r}")
+    for index, expected in enumerate(catalog.tables.expected):
+        for example in expected.examples:
+            record = example_record(example)
+            held = record is not None and any(
+                classifier.holds_block("expected", b, record) for b in expected.match
+            )
+            if held != (example.expect in ("match", "todo-no-match")):
+                where = f"examples[{example.index}]"
+                yield Failure(f"expected[{index}]", where, "holds" if held else "does not hold")
 
 
 def _unexercised_blocks(classifier: Classifier, pattern: Pattern) -> Iterator[Failure]:
