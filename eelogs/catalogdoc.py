@@ -5,6 +5,8 @@ from __future__ import annotations
 from eelogs.catalog import Catalog, Pattern
 from eelogs.filters import md_cell, md_code, md_prose
 from eelogs.providers import PROVIDER_NAMES
+from eelogs.ruletables import RuleTables
+from eelogs.signals import KINDS
 
 
 def catalog_markdown(catalog: Catalog) -> str:
@@ -24,21 +26,88 @@ def catalog_markdown(catalog: Catalog) -> str:
             f"{p.priority if p.match else 'detector'} | {md_cell(p.title)} | "
             f"{md_cell(p.action)} |"
         )
+    out += _contexts(catalog)
+    out += _codes(catalog.tables)
+    out += _expected(catalog.tables)
     for category in sorted({p.category for p in patterns}):
         out += ["", f"## {category}"]
         for p in (p for p in patterns if p.category == category):
-            out += _section(p)
+            out += _section(p, catalog.tables)
     return "\n".join(out) + "\n"
 
 
-def _section(p: Pattern) -> list[str]:
+def _contexts(catalog: Catalog) -> list[str]:
+    """The operations a record can be about, and which patterns each one has."""
+    out = [
+        "",
+        "## Contexts",
+        "",
+        "The operation a log record is about, decided once per record from its message and "
+        "fields (`patterns/_rules/contexts.toml`; the first that fits wins). Causes come from "
+        "the error's own codes and answers; a failure whose cause is not recognised becomes "
+        "the context's *cause not recognised* finding.",
+        "",
+        "| Context | Operation | Cause not recognised | Patterns limited to it |",
+        "|---|---|---|---|",
+    ]
+    for context in catalog.tables.contexts:
+        limited = [p for p in catalog.patterns if context.id in p.contexts]
+        fallback = [f"[`{p.id}`](#{p.id})" for p in limited if p.fallback]
+        causes = [f"[`{p.id}`](#{p.id})" for p in limited if not p.fallback]
+        out.append(
+            f"| `{context.id}` | {md_cell(context.title)} | {', '.join(fallback) or '—'} | "
+            f"{', '.join(causes) or '—'} |"
+        )
+    return out
+
+
+def _codes(tables: RuleTables) -> list[str]:
+    """The provider code tables: each code with its meaning and its own remedy."""
+    if not tables.codes:
+        return []
+    out = ["", "## Provider codes", ""]
+    out.append(
+        "Codes the error carries decide the cause, whatever message carried them "
+        "(`patterns/_rules/codes.toml`). Signal kinds: " + ", ".join(f"`{k}`" for k in KINDS) + "."
+    )
+    for kind in KINDS:
+        rows = [c for c in tables.codes if c.signal.startswith(f"{kind}:")]
+        if not rows:
+            continue
+        out += ["", f"### `{kind}` codes", "", "| Code | Meaning | Pattern | Remedy |"]
+        out.append("|---|---|---|---|")
+        for code in rows:
+            out.append(
+                f"| `{code.signal.partition(':')[2]}` | {md_cell(code.meaning)} | "
+                f"[`{code.pattern}`](#{code.pattern}) | {md_cell(code.remedy)} |"
+            )
+    return out
+
+
+def _expected(tables: RuleTables) -> list[str]:
+    if not tables.expected:
+        return []
+    out = ["", "## Records EmailEngine expects", ""]
+    out.append(
+        "Debug and trace records make no finding unless a pattern opts in (`min_level`). "
+        "These records are errors EmailEngine logs on purpose; they never make a finding "
+        "(`patterns/_rules/expected.toml`):"
+    )
+    out.append("")
+    out += [f"- {md_prose(e.reason)}" for e in tables.expected]
+    return out
+
+
+def _section(p: Pattern, tables: RuleTables) -> list[str]:
     docs = p.docs
     lines = [
         "",
         f"### {p.id}",
         "",
         f"**{md_cell(p.title)}** · {p.severity} · providers: "
-        f"{', '.join(p.providers)}" + (f" · detector `{p.detector}`" if p.detector else ""),
+        f"{', '.join(p.providers)}"
+        + (f" · detector `{p.detector}`" if p.detector else "")
+        + (f" · contexts: {', '.join(f'`{c}`' for c in p.contexts)}" if p.contexts else ""),
         "",
         f"*Action:* {md_prose(p.action)}",
         "",
@@ -52,6 +121,12 @@ def _section(p: Pattern) -> list[str]:
     ]
     for provider, note in (docs.get("providers") or {}).items():
         lines.append(f"- *{PROVIDER_NAMES.get(provider, provider)}:* {md_prose(note)}")
+    for context, note in (docs.get("contexts") or {}).items():
+        lines.append(f"- *In `{context}`:* {md_prose(note)}")
+    codes = tables.codes_for(p.id)
+    if codes:
+        lines += ["", "| Code | Meaning | Remedy |", "|---|---|---|"]
+        lines += [f"| `{c.signal}` | {md_cell(c.meaning)} | {md_cell(c.remedy)} |" for c in codes]
     if docs.get("references"):
         lines += ["", "References: " + " · ".join(f"<{ref}>" for ref in docs["references"])]
     matches = sum(e.expect == "match" for e in p.examples)

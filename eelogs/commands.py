@@ -207,7 +207,7 @@ def show_pattern(catalog: Catalog, pattern_id: str) -> str:
             f"no pattern {pattern_id!r}",
             f"did you mean {close[0]!r}?" if close else "list them with `eelogs patterns list`",
         )
-    return explain(pattern)
+    return explain(pattern, catalog.tables)
 
 
 def check_patterns(folders: list[Path], corpora: list[Path]) -> int:

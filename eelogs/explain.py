@@ -5,23 +5,41 @@ from __future__ import annotations
 import textwrap
 
 from eelogs.catalog import Pattern
+from eelogs.conditions import LEVELS
 from eelogs.providers import PROVIDER_NAMES
+from eelogs.ruletables import RuleTables
+
+_LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
 
 
-def explain(pattern: Pattern) -> str:
+def explain(pattern: Pattern, tables: RuleTables) -> str:
     docs = pattern.docs
     lines = [
         f"{pattern.id} — {pattern.title}",
         f"severity {pattern.severity} · category {pattern.category} · providers "
         f"{', '.join(pattern.providers)} · scope {pattern.scope}"
-        + (f" · detector {pattern.detector}" if pattern.detector else ""),
+        + (f" · detector {pattern.detector}" if pattern.detector else "")
+        + (" · cause not recognised (fallback)" if pattern.fallback else ""),
         "",
         f"Action: {pattern.action}",
         "",
     ]
+    lines += _where(pattern, tables)
     for title, key in (("What", "what"), ("Why it matters", "why"), ("Fix", "fix")):
         lines.append(f"{title}:")
         lines.extend(_indent(str(docs[key]).replace("{account}", "<account>")))
+        lines.append("")
+    for context, note in (docs.get("contexts") or {}).items():
+        found = tables.context(context)
+        lines.append(f"In {found.title if found else context} ({context}):")
+        lines.extend(_indent(str(note)))
+        lines.append("")
+    codes = tables.codes_for(pattern.id)
+    if codes:
+        lines.append("Provider codes (each with its own remedy):")
+        for code in codes:
+            lines.append(f"  {code.signal}: {code.meaning}")
+            lines.extend(_indent("  → " + code.remedy))
         lines.append("")
     notes = docs.get("providers") or {}
     if notes:
@@ -46,6 +64,17 @@ def explain(pattern: Pattern) -> str:
         lines.append("")
     lines.append(f"Defined in {pattern.path}")
     return "\n".join(lines) + "\n"
+
+
+def _where(pattern: Pattern, tables: RuleTables) -> list[str]:
+    """Where the pattern applies: its contexts and the lowest level it looks at."""
+    titles = [
+        f"{found.title} ({c})" if (found := tables.context(c)) else c for c in pattern.contexts
+    ]
+    lines = [f"Applies to: {', '.join(titles)}"] if titles else []
+    level = _LEVEL_NAMES.get(pattern.min_level, str(pattern.min_level))
+    lines.append(f"Records at {level} and above (debug and trace only where a pattern opts in).")
+    return [*lines, ""]
 
 
 def _indent(text: str) -> list[str]:
