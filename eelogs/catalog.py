@@ -104,9 +104,10 @@ def default_folder() -> Path:
 
 def load_catalog(extra: Sequence[Path] = (), include_default: bool = True) -> Catalog:
     """Load the shipped catalog plus any extra folders; later folders may not reuse ids.
-    The shared tables (lists, contexts, codes) come from the first folder's _rules/."""
+    The shared tables (lists, contexts, codes) are the shipped ones, also for a user's
+    folder checked on its own: its patterns name the same contexts and lists."""
     folders = ([default_folder()] if include_default else []) + [Path(p) for p in extra]
-    tables = load_tables((folders[0] if folders else default_folder()) / RULES_FOLDER)
+    tables = load_tables(default_folder() / RULES_FOLDER)
     patterns: list[Pattern] = []
     seen: dict[str, Path] = {}
     for folder in folders:
