@@ -172,11 +172,11 @@ def test_a_pattern_limited_to_an_unknown_context_is_refused(tmp_path: Path) -> N
     folder = _user_catalog(tmp_path, "ctx", '"signal" = "code:EQUOTA"')
     path = folder / "ctx.toml"
     path.write_text(
-        path.read_text().replace('severity = "low"', 'severity = "low"\ncontexts = ["imap-logn"]')
+        path.read_text().replace('severity = "low"', 'severity = "low"\ncontexts = ["imap-aut"]')
     )
     result = run(["patterns", "check", str(folder)])
     assert result.returncode == 2
-    assert "contexts: 'imap-logn' is not one of" in result.stderr
+    assert "contexts: 'imap-aut' is not one of" in result.stderr
     assert "did you mean 'imap-auth'" in result.stderr
 
 
