@@ -16,6 +16,7 @@ from eelogs.aggregate import Scope
 from eelogs.baseline import load_baseline
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
 from eelogs.errors import EelogsError
+from eelogs.filters import plural
 from eelogs.match import Classifier
 from eelogs.parse import Record
 from eelogs.pipeline import Analysis, Window, analyze, classify_stream, read_entries
@@ -115,6 +116,9 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         Pseudonyms(a["account"] for a in report["accounts"]) if opts["pseudonymize"] else None
     )
     report = scrub(report, not opts["no_redact"], pseudonyms)
+    # every format says what was done, so a --no-redact report never claims to be safe
+    report["eelogs"]["redacted"] = not opts["no_redact"]
+    report["eelogs"]["pseudonymized"] = pseudonyms is not None
     color = opts["color"]
     if color is None:
         color = not opts["output"] and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -149,10 +153,11 @@ def summary_line(report: dict[str, Any]) -> str:
         f"{s['by_severity'][k]} {k}" for k in reversed(SEVERITIES) if s["by_severity"].get(k)
     )
     parts = [
-        f"{i['records']} records",
+        plural(i["records"], "record", grouped=False),
         f"{i['unparsed']} unparsed",
-        f"{s['open_findings']} open findings" + (f" ({severities})" if severities else ""),
-        f"{s['failing_accounts']} of {s['accounts']} accounts failing",
+        plural(s["open_findings"], "open finding", grouped=False)
+        + (f" ({severities})" if severities else ""),
+        f"{s['failing_accounts']} of {plural(s['accounts'], 'account', grouped=False)} failing",
     ]
     if "new_since_baseline" in s:
         parts.append(f"{s['new_since_baseline']} new since baseline")
@@ -192,7 +197,7 @@ def list_patterns(catalog: Catalog, fmt: str) -> str:
         f"{r['id']:<{width}}  {r['severity']:<8}  {r['category']:<10}  {r['title']}"
         for r in sorted(rows, key=lambda r: (r["category"], r["id"]))
     ]
-    return "\n".join(lines) + f"\n{len(rows)} patterns\n"
+    return "\n".join(lines) + f"\n{plural(len(rows), 'pattern')}\n"
 
 
 def show_pattern(catalog: Catalog, pattern_id: str) -> str:
@@ -229,11 +234,14 @@ def check_patterns(folders: list[Path], corpora: list[Path]) -> int:
     for failure in failures:
         click.echo(f"FAIL {failure}")
     if failures:
-        click.echo(f"{len(failures)} problems in {len(catalog.patterns)} patterns", err=True)
+        click.echo(
+            f"{plural(len(failures), 'problem')} in {plural(len(catalog.patterns), 'pattern')}",
+            err=True,
+        )
         return 1
     click.echo(
-        f"ok: {len(catalog.patterns)} patterns, {examples} examples"
-        + (f", {len(corpora)} healthy corpus file(s) clean" if corpora else "")
+        f"ok: {plural(len(catalog.patterns), 'pattern')}, {plural(examples, 'example')}"
+        + (f", {plural(len(corpora), 'healthy corpus file')} clean" if corpora else "")
     )
     return 0
 
