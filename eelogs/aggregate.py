@@ -496,6 +496,8 @@ def _input(collector: Collector) -> dict[str, Any]:
         "levels": dict(sorted(collector.levels.items())),
         "emailengine_versions": collector.versions,
         "unparsed_samples": collector.unparsed_samples,
+        "unparsed_reasons": dict(collector.unparsed_reasons.most_common()),
+        "warnings": [],  # filled in by commands.check_input
     }
 
 
