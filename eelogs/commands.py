@@ -110,19 +110,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     report["input"]["warnings"] = check_input(report, inputs, empty_folders, state is not None)
     for warning in report["input"]["warnings"]:
         click.echo(f"Warning: {warning}", err=True)
-    if opts["no_redact"]:
-        click.echo(
-            "Warning: --no-redact: tokens, secrets and passwords may appear in this "
-            "report; do not share it.",
-            err=True,
-        )
-    pseudonyms = (
-        Pseudonyms(a["account"] for a in report["accounts"]) if opts["pseudonymize"] else None
-    )
-    report = scrub(report, not opts["no_redact"], pseudonyms)
-    # every format says what was done, so a --no-redact report never claims to be safe
-    report["eelogs"]["redacted"] = not opts["no_redact"]
-    report["eelogs"]["pseudonymized"] = pseudonyms is not None
+    report = _scrubbed(report, opts["no_redact"], opts["pseudonymize"])
     color = opts["color"]
     if color is None:
         color = not opts["output"] and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -140,6 +128,22 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         save_state(opts["state_file"], next_state(state, inputs, progress))
     click.echo(summary_line(report), err=True)
     return 1 if opts["fail_on"] and _reaches(report, opts["fail_on"]) else 0
+
+
+def _scrubbed(report: dict[str, Any], no_redact: bool, pseudonymize: bool) -> dict[str, Any]:
+    """The report redacted (unless --no-redact) and pseudonymised on request. Every format
+    then says what was done, so a --no-redact report never claims to be safe to share."""
+    if no_redact:
+        click.echo(
+            "Warning: --no-redact: tokens, secrets and passwords may appear in this "
+            "report; do not share it.",
+            err=True,
+        )
+    pseudonyms = Pseudonyms(a["account"] for a in report["accounts"]) if pseudonymize else None
+    report = scrub(report, not no_redact, pseudonyms)
+    report["eelogs"]["redacted"] = not no_redact
+    report["eelogs"]["pseudonymized"] = pseudonyms is not None
+    return report
 
 
 def _empty_folders(specs: Sequence[str], inputs: Sequence[Input]) -> list[str]:
