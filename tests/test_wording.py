@@ -63,6 +63,7 @@ def test_same_input_as_the_baseline_resolves_nothing(tmp_path: Path) -> None:
     assert lines[2] == f"Since {baseline}: 0 new, 40 ongoing, 0 resolved findings"
     html = run(["analyze", SAMPLE, "--baseline", str(baseline), "--format", "html"]).stdout
     assert "<b>0</b>resolved since baseline" in html and "<b>0</b>new since baseline" in html
+    assert html.count(">recovered</span>") == len(over)  # one badge each, not two
 
 
 def test_a_real_resolution_still_counts(tmp_path: Path) -> None:
