@@ -52,8 +52,18 @@ def _patterns_option(func: Any) -> Any:
 
 @cli.command()
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
-@click.option("--journal", metavar="UNIT", help="Read `journalctl -u UNIT -o json`.")
-@click.option("--docker", metavar="CONTAINER", help="Read `docker logs --timestamps CONTAINER`.")
+@click.option(
+    "--journal",
+    multiple=True,
+    metavar="UNIT",
+    help="Read `journalctl -u UNIT -o json` (repeatable).",
+)
+@click.option(
+    "--docker",
+    multiple=True,
+    metavar="CONTAINER",
+    help="Read `docker logs --timestamps CONTAINER` (repeatable).",
+)
 @_window_options
 @click.option(
     "--account",

@@ -56,17 +56,16 @@ def _window(since: str | None, until: str | None, accounts: Sequence[str] = ()) 
 
 def _inputs(
     specs: list[str],
-    journal: str | None = None,
-    docker: str | None = None,
+    journals: Sequence[str] = (),
+    dockers: Sequence[str] = (),
     window: Window | None = None,
 ) -> list[Input]:
     found: list[Input] = []
-    if journal:
-        since = timespec.journalctl_arg_ms(window.since_ms) if window and window.since_ms else None
-        until = timespec.journalctl_arg_ms(window.until_ms) if window and window.until_ms else None
-        found.append(journal_input(journal, since, until))
-    if docker:
-        found.append(docker_input(docker))
+    since = timespec.journalctl_arg_ms(window.since_ms) if window and window.since_ms else None
+    until = timespec.journalctl_arg_ms(window.until_ms) if window and window.until_ms else None
+    # dict.fromkeys: each unit or container once, in the order given
+    found.extend(journal_input(unit, since, until) for unit in dict.fromkeys(journals))
+    found.extend(docker_input(name) for name in dict.fromkeys(dockers))
     if specs or not found:
         if not specs and is_terminal_stdin():
             raise EelogsError(
