@@ -116,7 +116,8 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     report = scrub(report, not opts["no_redact"], pseudonyms)
     color = opts["color"]
     if color is None:
-        color = not opts["output"] and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        # no-color.org: only a non-empty NO_COLOR turns colour off
+        color = not opts["output"] and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
     if target is not None:
         write_atomic(target, text)
