@@ -245,11 +245,11 @@ def run_watch(
     summary_every: float,
     pattern_dirs: Sequence[Path],
 ) -> None:
-    from eelogs.watch import Follower, Watcher, stdin_lines, stop_on_sigterm
+    from eelogs.watch import Watcher, open_follower, stdin_lines, stop_on_sigterm
 
     catalog = load_catalog(list(pattern_dirs))
-    if path is not None and not path.is_file():
-        raise EelogsError(f"no such file: {path}", "watch follows one file, or stdin")
+    if path is not None and path.exists() and not path.is_file():
+        raise EelogsError(f"not a file: {path}", "watch follows one file, or stdin")
     if path is None and is_terminal_stdin():
         raise EelogsError(
             "nothing to watch: no INPUT and stdin is a terminal",
@@ -261,7 +261,8 @@ def run_watch(
         if path is None:
             watcher.run(stdin_lines(watcher.tick), "<stdin>")
         else:
-            watcher.run(Follower(path, from_start).lines(watcher.tick), str(path))
+            follower = open_follower(path, from_start, watcher.tick)
+            watcher.run(follower.lines(watcher.tick), str(path))
     except KeyboardInterrupt:
         pass
     watcher.summary()
