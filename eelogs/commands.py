@@ -57,17 +57,16 @@ def _window(since: str | None, until: str | None, accounts: Sequence[str] = ()) 
 
 def _inputs(
     specs: list[str],
-    journal: str | None = None,
-    docker: str | None = None,
+    journals: Sequence[str] = (),
+    dockers: Sequence[str] = (),
     window: Window | None = None,
 ) -> list[Input]:
     found: list[Input] = []
-    if journal:
-        since = timespec.journalctl_arg_ms(window.since_ms) if window and window.since_ms else None
-        until = timespec.journalctl_arg_ms(window.until_ms) if window and window.until_ms else None
-        found.append(journal_input(journal, since, until))
-    if docker:
-        found.append(docker_input(docker))
+    since = timespec.journalctl_arg_ms(window.since_ms) if window and window.since_ms else None
+    until = timespec.journalctl_arg_ms(window.until_ms) if window and window.until_ms else None
+    # dict.fromkeys: each unit or container once, in the order given
+    found.extend(journal_input(unit, since, until) for unit in dict.fromkeys(journals))
+    found.extend(docker_input(name) for name in dict.fromkeys(dockers))
     if specs or not found:
         if not specs and is_terminal_stdin():
             raise EelogsError(
@@ -113,7 +112,8 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     report = _scrubbed(report, opts["no_redact"], opts["pseudonymize"])
     color = opts["color"]
     if color is None:
-        color = not opts["output"] and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        # no-color.org: only a non-empty NO_COLOR turns colour off
+        color = not opts["output"] and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
     if target is not None:
         write_atomic(target, text)
@@ -362,11 +362,11 @@ def run_watch(
     summary_every: float,
     pattern_dirs: Sequence[Path],
 ) -> None:
-    from eelogs.watch import Follower, Watcher, stdin_lines, stop_on_sigterm
+    from eelogs.watch import Watcher, open_follower, stdin_lines, stop_on_sigterm
 
     catalog = load_catalog(list(pattern_dirs))
-    if path is not None and not path.is_file():
-        raise EelogsError(f"no such file: {path}", "watch follows one file, or stdin")
+    if path is not None and path.exists() and not path.is_file():
+        raise EelogsError(f"not a file: {path}", "watch follows one file, or stdin")
     if path is None and is_terminal_stdin():
         raise EelogsError(
             "nothing to watch: no INPUT and stdin is a terminal",
@@ -378,7 +378,8 @@ def run_watch(
         if path is None:
             watcher.run(stdin_lines(watcher.tick), "<stdin>")
         else:
-            watcher.run(Follower(path, from_start).lines(watcher.tick), str(path))
+            follower = open_follower(path, from_start, watcher.tick)
+            watcher.run(follower.lines(watcher.tick), str(path))
     except KeyboardInterrupt:
         pass
     watcher.summary()
