@@ -82,14 +82,27 @@ def test_an_empty_folder_says_it_held_no_log_files(tmp_path: Path) -> None:
     _warned_everywhere([str(folder)], f"the folder {folder} held no log files")
 
 
-def test_a_journal_unit_without_lines_warns_with_the_unit_hint(tmp_path: Path) -> None:
-    env = _fake_program(tmp_path, "journalctl", "exit 0\n")
+def test_a_journal_unit_without_lines_in_the_window_warns_with_the_unit_hint(
+    tmp_path: Path,
+) -> None:
+    # the unit has entries (the probe without a window, -n 1, finds one), none this window
+    entry = '{"MESSAGE":"x","__CURSOR":"s=1","_SYSTEMD_UNIT":"emailengine.service"}'
+    script = f'case " $* " in *" -n 1 "*) echo \'{entry}\';; esac\nexit 0\n'
+    env = _fake_program(tmp_path, "journalctl", script)
     reports = _warned_everywhere(
-        ["--journal", "no-such-unit"],
-        "no log lines were read from journal:no-such-unit; check the unit name",
+        ["--journal", "emailengine", "--since", "2026-11-23", "--until", "2026-11-24"],
+        "no log lines were read from journal:emailengine; check the unit name",
         env=env,
     )
     assert "No known problems found" not in reports["html"]
+
+
+def test_a_journal_unit_with_no_entry_at_all_is_an_error(tmp_path: Path) -> None:
+    env = _fake_program(tmp_path, "journalctl", "exit 0\n")
+    result = run(["analyze", "--journal", "no-such-unit"], env=env)
+    assert result.returncode == 2
+    assert "Error: the journal has no entries at all for unit no-such-unit" in result.stderr
+    assert "Hint:" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_quiet_night_with_state_is_a_warning(tmp_path: Path) -> None:
