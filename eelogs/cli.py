@@ -249,7 +249,7 @@ def _fail(message: str, hint: str | None) -> NoReturn:
 def main() -> None:
     """Entry point: library errors become `Error:`/`Hint:` and exit 2, never a traceback."""
     try:
-        cli(standalone_mode=False)
+        cli(standalone_mode=False, prog_name="eelogs")  # also as `python -m eelogs`
     except EelogsError as exc:
         _fail(exc.message, exc.hint)
     except click.exceptions.Abort:  # click's form of Ctrl-C
