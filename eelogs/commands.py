@@ -25,6 +25,7 @@ from eelogs.render import (
     check_writable,
     expand_output,
     infer_format,
+    is_gzip_name,
     render,
     write_atomic,
 )
@@ -88,8 +89,10 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
             f"Warning: no baseline at {opts['baseline']} yet: every finding counts as new", err=True
         )
         baseline = {"findings": [], "accounts": []}
-    fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(opts["output"])
-    target = expand_output(opts["output"]) if opts["output"] else None
+    edges = {"since": timespec.from_ms(window.since_ms), "until": timespec.from_ms(window.until_ms)}
+    target = expand_output(opts["output"], **edges) if opts["output"] else None
+    fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(target)
+    json_target = expand_output(str(opts["save_json"]), **edges) if opts["save_json"] else None
     if target is not None:
         check_writable(target)
     inputs = _inputs(specs, opts["journal"], opts["docker"], window)
@@ -120,14 +123,14 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         color = not opts["output"] and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
     if target is not None:
-        write_atomic(target, text)
+        write_atomic(target, text, compress=is_gzip_name(target))
         click.echo(f"eelogs: wrote {target}", err=True)
     else:
         # click strips ANSI codes on pipes unless told; --color means colour regardless
         click.echo(text, nl=False, color=bool(color))
-    if opts["save_json"]:
+    if json_target is not None:
         json_text = text if fmt is Format.JSON else render(report, catalog, Format.JSON)
-        write_atomic(expand_output(str(opts["save_json"])), json_text)
+        write_atomic(json_target, json_text, compress=is_gzip_name(json_target))
     if state is not None:  # only now: a failed run must read the same records again
         save_state(opts["state_file"], next_state(state, inputs, progress))
     click.echo(summary_line(report), err=True)

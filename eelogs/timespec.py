@@ -109,6 +109,11 @@ def _absolute(spec: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def from_ms(ms: int | None) -> datetime | None:
+    """An epoch in ms as an aware UTC datetime (None stays None: an open window edge)."""
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
 def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 

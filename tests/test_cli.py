@@ -251,3 +251,55 @@ def test_the_installed_copy_carries_its_catalog_and_templates(tmp_path: Path) ->
         [script, "analyze", SAMPLE, "-o", str(report)], cwd=tmp_path, env=env, capture_output=True
     )
     assert made.returncode == 0 and report.read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("name", ["r.pdf", "r.html.zip", "r.log"])
+def test_an_unknown_output_suffix_is_an_error(tmp_path: Path, name: str) -> None:
+    result = run(["analyze", SAMPLE, "-o", str(tmp_path / name)])
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    error, hint = result.stderr.splitlines()[:2]
+    assert error.startswith("Error: cannot tell the report format from the suffix")
+    assert hint.startswith("Hint: end --output with .html, .htm, .md, .markdown, .json, .txt")
+    assert "--format" in hint
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_explicit_format_writes_any_name(tmp_path: Path) -> None:
+    target = tmp_path / "r.pdf"
+    assert run(["analyze", SAMPLE, "--format", "json", "-o", str(target)]).returncode == 0
+    assert json.loads(target.read_text())["input"]["records"] > 0
+    plain = tmp_path / "report"  # no suffix at all: text, as before
+    assert run(["analyze", SAMPLE, "-o", str(plain)]).returncode == 0
+    assert plain.read_text().startswith("eelogs · ")
+
+
+def test_a_gz_output_is_the_inferred_format_compressed(tmp_path: Path) -> None:
+    import gzip
+
+    html, saved = tmp_path / "r.html.gz", tmp_path / "latest.json.gz"
+    result = run(["analyze", SAMPLE, "-o", str(html), "--save-json", str(saved)])
+    assert result.returncode == 0, result.stderr
+    assert gzip.decompress(html.read_bytes()).startswith(b"<!DOCTYPE html>")
+    assert json.loads(gzip.decompress(saved.read_bytes()))["input"]["records"] > 0
+    again = analyze_json(SAMPLE, "--baseline", str(saved))  # a gzipped baseline reads back
+    assert "new" not in {f["status"] for f in again["findings"]}
+
+
+def test_window_codes_name_a_report_by_the_window_it_covers(tmp_path: Path) -> None:
+    env = {"EELOGS_NOW": "2026-11-24T00:15:00Z", "TZ": "UTC"}
+    out = tmp_path / "{since:%Y-%m-%d}.html"
+    saved = tmp_path / "json" / "{since:%Y-%m-%d}_{until:%d}-run%H%M.json"
+    window = ["--since", "yesterday", "--until", "today"]
+    result = run(["analyze", SAMPLE, *window, "-o", str(out), "--save-json", str(saved)], env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "2026-11-23.html").exists()
+    assert [p.name for p in (tmp_path / "json").iterdir()] == ["2026-11-23_24-run0015.json"]
+    plain = run(["analyze", SAMPLE, *window, "-o", str(tmp_path / "%Y-%m-%d.md")], env=env)
+    assert plain.returncode == 0 and (tmp_path / "2026-11-24.md").exists()  # as before
+
+
+def test_a_window_code_without_that_edge_is_an_error(tmp_path: Path) -> None:
+    result = run(["analyze", SAMPLE, "--until", "today", "-o", str(tmp_path / "{since}.json")])
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "there is no --since" in result.stderr and "Hint: add --since TIME" in result.stderr
+    assert list(tmp_path.iterdir()) == []
