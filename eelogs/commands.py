@@ -60,6 +60,7 @@ def _inputs(
     journal: str | None = None,
     docker: str | None = None,
     window: Window | None = None,
+    skipped: list[Path] | None = None,
 ) -> list[Input]:
     found: list[Input] = []
     if journal:
@@ -75,7 +76,15 @@ def _inputs(
                 "pipe a log in (journalctl -u emailengine -o cat | eelogs analyze), "
                 "pass a file, or use --journal UNIT / --docker NAME",
             )
-        found.extend(expand_inputs(specs))
+        skipped = [] if skipped is None else skipped
+        found.extend(expand_inputs(specs, skipped))
+        if skipped:
+            more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+            click.echo(
+                f"eelogs: skipped {len(skipped)} file(s) that are not text logs: "
+                f"{skipped[0]}{more}",
+                err=True,
+            )
     return found
 
 
@@ -95,7 +104,8 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     json_target = expand_output(str(opts["save_json"]), **edges) if opts["save_json"] else None
     if target is not None:
         check_writable(target)
-    inputs = _inputs(specs, opts["journal"], opts["docker"], window)
+    skipped: list[Path] = []
+    inputs = _inputs(specs, opts["journal"], opts["docker"], window, skipped)
     state = load_state(opts["state_file"]) if opts["state_file"] else None
     if state is not None:
         inputs = plan_inputs(inputs, state)
@@ -108,6 +118,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         str(opts["baseline"] or ""),
     )
     report = analyze(inputs, analysis, progress)
+    report["input"]["skipped_files"] = len(skipped)
     if opts["no_redact"]:
         click.echo(
             "Warning: --no-redact: tokens, secrets and passwords may appear in this "
