@@ -24,6 +24,8 @@ from eelogs.errors import SourceError
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# Bytes of text, UTF-8 and ANSI colour codes included: the rest are NUL and control bytes.
+_TEXT_BYTES = bytes([*range(0x20, 0x7F), *range(0x80, 0x100), *b"\t\n\r\f\v\b\x1b"])
 # Formats a log folder may also hold (screenshots, PDFs, archives, programs) that hold no
 # text log, NUL bytes aside: PNG, JPEG, GIF, PDF, ZIP, ELF, bzip2, xz, 7z, WebP/WAV.
 _BINARY_MAGIC = (
@@ -110,9 +112,10 @@ def _text_logs(files: list[Path], skipped: list[Path] | None) -> list[Path]:
 
 
 def is_text_log(path: Path) -> bool:
-    """False for a file that cannot be a log eelogs reads: NUL bytes or a known binary
-    format's signature in its first 4 KiB (a folder of PNGs once became 28,489 unparsed
-    lines). gzip and zstd files are logs: eelogs decompresses them."""
+    """False for a file that cannot be a log eelogs reads: a known binary format's signature,
+    or more than 5% NUL and other control bytes in its first 4 KiB (a folder of PNGs once
+    became 28,489 unparsed lines). A log with a damaged line, a stray NUL among text, stays
+    a log; gzip and zstd files are logs too: eelogs decompresses them."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(4096)
@@ -120,7 +123,9 @@ def is_text_log(path: Path) -> bool:
         return True  # the reader reports why it cannot be read
     if head.startswith(_GZIP_MAGIC) or head.startswith(_ZSTD_MAGIC):
         return True
-    return b"\0" not in head and not head.startswith(_BINARY_MAGIC)
+    if head.startswith(_BINARY_MAGIC):
+        return False
+    return len(head.translate(None, _TEXT_BYTES)) * 20 <= len(head)
 
 
 def _hidden(path: Path, root: Path) -> bool:

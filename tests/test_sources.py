@@ -328,17 +328,19 @@ def test_a_folder_skips_files_that_are_not_text_logs(tmp_path: Path) -> None:
     (folder / "screenshot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64)
     (folder / "core").write_bytes(b"text\0more\n" * 100)
     (folder / "ticket.pdf").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")  # no NUL
+    (folder / "blob").write_bytes(bytes(range(256)) * 16)  # no known signature
+    damaged = "".join(sample[250:260]).encode() + b"\x00\xff crash\n"  # a log with a NUL
+    (folder / "ee.log.2").write_bytes(damaged + "".join(sample[260:300]).encode())
     zst_records = analyze_json(str(FRAMINGS / "journal.json.zst"))["input"]["records"]
     for spec in (str(folder), str(folder / "*")):
         result = run(["analyze", "--format", "json", spec])
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout)["input"]
-        assert (report["records"], report["unparsed"]) == (250 + zst_records, 0)
-        assert report["skipped_files"] == 3
-        assert report["sources"] == [str(folder / n) for n in ("ee.log", "ee.log.1.gz")] + [
-            str(folder / "journal.json.zst")
-        ]
-        said = f"eelogs: skipped 3 file(s) that are not text logs: {folder / 'core'} and 2 more"
+        assert (report["records"], report["unparsed"]) == (300 + zst_records, 1)
+        assert report["skipped_files"] == 4
+        read = ("ee.log", "ee.log.1.gz", "ee.log.2", "journal.json.zst")
+        assert report["sources"] == [str(folder / name) for name in read]
+        said = f"eelogs: skipped 4 file(s) that are not text logs: {folder / 'blob'} and 3 more"
         assert said in result.stderr
     alone = analyze_json(str(folder / "ee.log"))["input"]  # nothing skipped: the key is there
     assert alone["skipped_files"] == 0
