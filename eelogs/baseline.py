@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,12 @@ def load_baseline(path: Path) -> dict[str, Any] | None:
     """The previous JSON report, or None on the first run (the caller warns: everything
     found is new). A file that is not an eelogs report is an error."""
     try:
-        data = orjson.loads(path.read_bytes())
+        raw = path.read_bytes()
+        # --save-json latest.json.gz writes it gzipped; read it back the same way
+        data = orjson.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
     except FileNotFoundError:
         return None
-    except (OSError, orjson.JSONDecodeError) as exc:
+    except (OSError, EOFError, orjson.JSONDecodeError) as exc:
         raise EelogsError(
             f"baseline {path} is not an eelogs JSON report: {exc}",
             "pass the JSON report of an earlier run",

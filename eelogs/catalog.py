@@ -30,7 +30,8 @@ DETECTORS = (
 )
 SIGNAL_KINDS = ("login", "token", "send", "webhook", "watch", "subscription")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TOP_KEYS = {
+# Every key the loader accepts; docs/pattern-format.md documents each (a test checks it).
+TOP_KEYS = {
     "id",
     "title",
     "action",
@@ -49,8 +50,9 @@ _TOP_KEYS = {
     "docs",
     "examples",
 }
-_DOC_KEYS = {"what", "why", "fix", "providers", "references", "known_problems"}
-_EXAMPLE_KEYS = {"expect", "line", "fields", "note"}
+DOC_KEYS = {"what", "why", "fix", "providers", "references", "known_problems"}
+EXAMPLE_KEYS = {"expect", "line", "fields", "note"}
+FIELD_KEYS = {"path", "re"}  # a [fields] entry written as a table
 REGEX_TIMEOUT = 0.25  # seconds; a catastrophic user regex is cut off, not waited for
 
 
@@ -167,7 +169,7 @@ class _Builder:
 
     def build(self) -> Pattern:
         d = self.data
-        _unknown(self, d, _TOP_KEYS, "")
+        _unknown(self, d, TOP_KEYS, "")
         for key in ("id", "title", "action", "severity", "category"):
             if not isinstance(d.get(key), str) or not d[key].strip():
                 raise self.fail(key, "missing or empty", f'add {key} = "…"')
@@ -286,6 +288,7 @@ class _Builder:
             if isinstance(spec, str):
                 out.append(FieldSpec(name, spec))
             elif isinstance(spec, dict) and isinstance(spec.get("path"), str):
+                _unknown(self, spec, FIELD_KEYS, f"fields.{name}.")
                 sources = spec.get("re", [])
                 sources = [sources] if isinstance(sources, str) else sources
                 out.append(
@@ -306,7 +309,7 @@ class _Builder:
     def _docs(self, docs: Any) -> dict[str, Any]:
         if not isinstance(docs, dict):
             raise self.fail("docs", "missing", "add [docs] with what, why and fix")
-        _unknown(self, docs, _DOC_KEYS, "docs.")
+        _unknown(self, docs, DOC_KEYS, "docs.")
         for key in ("what", "why", "fix"):
             if not isinstance(docs.get(key), str) or not docs[key].strip():
                 raise self.fail(f"docs.{key}", "missing or empty", f'add {key} = """…"""')
@@ -330,7 +333,7 @@ class _Builder:
             )
         out = []
         for i, ex in enumerate(examples):
-            _unknown(self, ex, _EXAMPLE_KEYS, f"examples[{i}].")
+            _unknown(self, ex, EXAMPLE_KEYS, f"examples[{i}].")
             expect = ex.get("expect")
             if expect not in EXPECTS:
                 raise self.fail(

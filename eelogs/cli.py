@@ -91,7 +91,9 @@ def _patterns_option(func: Any) -> Any:
     "-o",
     "--output",
     metavar="PATH",
-    help="Write the report here (strftime codes expand: reports/%Y-%m-%d.html).",
+    help="Write the report here; its suffix picks the format, a final .gz compresses it. "
+    "strftime codes expand at the run's time (reports/%Y-%m-%d.html), {since:%Y-%m-%d} and "
+    "{until:…} at the window's start and end.",
 )
 @click.option(
     "--baseline",
@@ -269,7 +271,7 @@ def _fail(message: str, hint: str | None) -> NoReturn:
 def main() -> None:
     """Entry point: library errors become `Error:`/`Hint:` and exit 2, never a traceback."""
     try:
-        cli(standalone_mode=False)
+        cli(standalone_mode=False, prog_name="eelogs")  # also as `python -m eelogs`
     except EelogsError as exc:
         _fail(exc.message, exc.hint)
     except click.exceptions.Abort:  # click's form of Ctrl-C

@@ -26,6 +26,7 @@ from eelogs.render import (
     check_writable,
     expand_output,
     infer_format,
+    is_gzip_name,
     render,
     write_atomic,
 )
@@ -60,6 +61,7 @@ def _inputs(
     journals: Sequence[str] = (),
     dockers: Sequence[str] = (),
     window: Window | None = None,
+    skipped: list[Path] | None = None,
 ) -> list[Input]:
     found: list[Input] = []
     since = timespec.journalctl_arg_ms(window.since_ms) if window and window.since_ms else None
@@ -74,7 +76,15 @@ def _inputs(
                 "pipe a log in (journalctl -u emailengine -o cat | eelogs analyze), "
                 "pass a file, or use --journal UNIT / --docker NAME",
             )
-        found.extend(expand_inputs(specs))
+        skipped = [] if skipped is None else skipped
+        found.extend(expand_inputs(specs, skipped))
+        if skipped:
+            more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+            click.echo(
+                f"eelogs: skipped {len(skipped)} file(s) that are not text logs: "
+                f"{skipped[0]}{more}",
+                err=True,
+            )
     return found
 
 
@@ -88,11 +98,14 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
             f"Warning: no baseline at {opts['baseline']} yet: every finding counts as new", err=True
         )
         baseline = {"findings": [], "accounts": []}
-    fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(opts["output"])
-    target = expand_output(opts["output"]) if opts["output"] else None
+    edges = {"since": timespec.from_ms(window.since_ms), "until": timespec.from_ms(window.until_ms)}
+    target = expand_output(opts["output"], **edges) if opts["output"] else None
+    fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(target)
+    json_target = expand_output(str(opts["save_json"]), **edges) if opts["save_json"] else None
     if target is not None:
         check_writable(target)
-    inputs = _inputs(specs, opts["journal"], opts["docker"], window)
+    skipped: list[Path] = []
+    inputs = _inputs(specs, opts["journal"], opts["docker"], window, skipped)
     empty_folders = _empty_folders(specs, inputs)
     state = load_state(opts["state_file"]) if opts["state_file"] else None
     if state is not None:
@@ -106,6 +119,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         str(opts["baseline"] or ""),
     )
     report = analyze(inputs, analysis, progress)
+    report["input"]["skipped_files"] = len(skipped)
     report["input"]["warnings"] = check_input(report, inputs, empty_folders, state is not None)
     for warning in report["input"]["warnings"]:
         click.echo(f"Warning: {warning}", err=True)
@@ -116,14 +130,14 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         color = not opts["output"] and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
     if target is not None:
-        write_atomic(target, text)
+        write_atomic(target, text, compress=is_gzip_name(target))
         click.echo(f"eelogs: wrote {target}", err=True)
     else:
         # click strips ANSI codes on pipes unless told; --color means colour regardless
         click.echo(text, nl=False, color=bool(color))
-    if opts["save_json"]:
+    if json_target is not None:
         json_text = text if fmt is Format.JSON else render(report, catalog, Format.JSON)
-        write_atomic(expand_output(str(opts["save_json"])), json_text)
+        write_atomic(json_target, json_text, compress=is_gzip_name(json_target))
     if state is not None:  # only now: a failed run must read the same records again
         save_state(opts["state_file"], next_state(state, inputs, progress))
     click.echo(summary_line(report), err=True)

@@ -25,6 +25,22 @@ from eelogs.errors import SourceError
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# Bytes of text, UTF-8 and ANSI colour codes included: the rest are NUL and control bytes.
+_TEXT_BYTES = bytes([*range(0x20, 0x7F), *range(0x80, 0x100), *b"\t\n\r\f\v\b\x1b"])
+# Formats a log folder may also hold (screenshots, PDFs, archives, programs) that hold no
+# text log, NUL bytes aside: PNG, JPEG, GIF, PDF, ZIP, ELF, bzip2, xz, 7z, WebP/WAV.
+_BINARY_MAGIC = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x7fELF",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"7z\xbc\xaf",
+    b"RIFF",
+)
 # EmailEngine's per-account log download is saved as logs.<account>.txt (research doc 7.1).
 _ACCOUNT_LOG_NAME = re.compile(r"^logs\.(?P<account>.+?)\.txt(?:\.gz|\.zst)?$")
 
@@ -65,8 +81,12 @@ class Progress:
     cursor: str | None = None
 
 
-def expand_inputs(specs: Sequence[str]) -> list[Input]:
-    """Turn INPUT arguments (files, globs, folders, `-`) into inputs, in a stable order."""
+def expand_inputs(specs: Sequence[str], skipped: list[Path] | None = None) -> list[Input]:
+    """Turn INPUT arguments (files, globs, folders, `-`) into inputs, in a stable order.
+
+    A folder or glob leaves out files that are no text log (see is_text_log) and adds them
+    to `skipped`; a file named on its own is read whatever it holds.
+    """
     inputs: list[Input] = []
     for spec in specs or ["-"]:
         if spec == "-":
@@ -75,7 +95,7 @@ def expand_inputs(specs: Sequence[str]) -> list[Input]:
         path = Path(spec)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
-            inputs.extend(_file_input(p) for p in files)
+            inputs.extend(_file_input(p) for p in _text_logs(files, skipped))
         elif path.is_file():
             inputs.append(_file_input(path))
         elif glob.has_magic(spec):
@@ -86,13 +106,40 @@ def expand_inputs(specs: Sequence[str]) -> list[Input]:
                     f"no file matches {spec!r}",
                     "check the pattern; quote it so the shell does not expand it first",
                 )
-            inputs.extend(_file_input(p) for p in files)
+            inputs.extend(_file_input(p) for p in _text_logs(files, skipped))
         else:
             raise SourceError(
                 f"no such file or folder: {spec}",
                 "pass a log file, a folder, a glob, or - for stdin",
             )
     return inputs
+
+
+def _text_logs(files: list[Path], skipped: list[Path] | None) -> list[Path]:
+    kept = []
+    for path in files:
+        if is_text_log(path):
+            kept.append(path)
+        elif skipped is not None:
+            skipped.append(path)
+    return kept
+
+
+def is_text_log(path: Path) -> bool:
+    """False for a file that cannot be a log eelogs reads: a known binary format's signature,
+    or more than 5% NUL and other control bytes in its first 4 KiB (a folder of PNGs once
+    became 28,489 unparsed lines). A log with a damaged line, a stray NUL among text, stays
+    a log; gzip and zstd files are logs too: eelogs decompresses them."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return True  # the reader reports why it cannot be read
+    if head.startswith(_GZIP_MAGIC) or head.startswith(_ZSTD_MAGIC):
+        return True
+    if head.startswith(_BINARY_MAGIC):
+        return False
+    return len(head.translate(None, _TEXT_BYTES)) * 20 <= len(head)
 
 
 def _hidden(path: Path, root: Path) -> bool:
