@@ -97,7 +97,7 @@ def test_pattern_format_doc_example_passes_the_check(tmp_path: Path) -> None:
     (tmp_path / f"{pattern_id.group(1)}.toml").write_text(example.group(1))
     result = run(["patterns", "check", str(tmp_path)])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == "ok: 1 patterns, 2 examples\n"
+    assert result.stdout == "ok: 1 pattern, 2 examples\n"
 
 
 def test_a_fields_table_with_an_unknown_key_is_refused(tmp_path: Path) -> None:
