@@ -14,6 +14,7 @@ import polars as pl
 from eelogs.catalog import SEVERITIES, SIGNAL_KINDS, Catalog, Pattern
 from eelogs.collect import Collector
 from eelogs.detectors import Detection, detect, detection_times
+from eelogs.filters import plural
 from eelogs.parse import iso
 from eelogs.providers import PROVIDER_NAMES, PROVIDERS
 from eelogs.states import ERROR_STATES
@@ -429,9 +430,9 @@ def _incident_row(
     )
     start, end = iso(row["start"]), iso(row["end"])
     span = f"{(start or '')[11:16]}–{(end or '')[11:16]} UTC"
-    events = f"{row['events']} event" + ("s" if row["events"] != 1 else "")
+    events = plural(row["events"], "event")
     if accounts:
-        noun = "account" if len(accounts) == 1 else "accounts"
+        noun = plural(len(accounts), "account", count=False)
         who = (
             f"{len(accounts)} {PROVIDER_NAMES.get(providers[0], providers[0])} {noun}"
             if len(providers) == 1
@@ -495,6 +496,8 @@ def _input(collector: Collector) -> dict[str, Any]:
         "levels": dict(sorted(collector.levels.items())),
         "emailengine_versions": collector.versions,
         "unparsed_samples": collector.unparsed_samples,
+        "unparsed_reasons": dict(collector.unparsed_reasons.most_common()),
+        "warnings": [],  # filled in by commands.check_input
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,12 @@ def load_baseline(path: Path) -> dict[str, Any] | None:
     """The previous JSON report, or None on the first run (the caller warns: everything
     found is new). A file that is not an eelogs report is an error."""
     try:
-        data = orjson.loads(path.read_bytes())
+        raw = path.read_bytes()
+        # --save-json latest.json.gz writes it gzipped; read it back the same way
+        data = orjson.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
     except FileNotFoundError:
         return None
-    except (OSError, orjson.JSONDecodeError) as exc:
+    except (OSError, EOFError, orjson.JSONDecodeError) as exc:
         raise EelogsError(
             f"baseline {path} is not an eelogs JSON report: {exc}",
             "pass the JSON report of an earlier run",
@@ -31,7 +34,12 @@ def load_baseline(path: Path) -> dict[str, Any] | None:
 
 
 def apply_baseline(report: dict[str, Any], previous: dict[str, Any], name: str) -> None:
-    """Mark findings and failing accounts new / ongoing / resolved, in place."""
+    """Mark findings and failing accounts new / ongoing / resolved, in place.
+
+    `resolved` means open in the baseline and no longer open now. A finding that is over now
+    and was not open in the baseline either (already resolved or recovered then, or absent)
+    is `recovered`: it happened, and it changes nothing since the baseline."""
+    # only findings open in the baseline can be ongoing now, or resolved since
     before = {
         f["pattern"]: f
         for f in previous["findings"]
@@ -41,7 +49,7 @@ def apply_baseline(report: dict[str, Any], previous: dict[str, Any], name: str) 
     for finding in report["findings"]:
         old = before.get(finding["pattern"])
         if not finding["open"]:
-            finding["status"] = "resolved"  # it happened, and it is over
+            finding["status"] = "resolved" if old is not None else "recovered"
         else:
             finding["status"] = "ongoing" if old is not None else "new"
         known = set(old.get("open_accounts") or old.get("accounts") or []) if old else set()

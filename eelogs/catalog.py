@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eelogs.conditions import LEVELS, Block, BlockCompiler, Condition, Example, did_you_mean
+from eelogs.conditions import (
+    LEVELS,
+    Block,
+    BlockCompiler,
+    Condition,
+    Example,
+    did_you_mean,
+)
 from eelogs.errors import CatalogError
 from eelogs.resources import data_dir
 from eelogs.ruletables import RuleTables, load_tables
@@ -27,7 +34,8 @@ DETECTORS = (
 )
 SIGNAL_KINDS = ("login", "token", "send", "webhook", "watch", "subscription")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TOP_KEYS = {
+# Every key the loader accepts; docs/pattern-format.md documents each (a test checks it).
+TOP_KEYS = {
     "id",
     "title",
     "action",
@@ -48,7 +56,8 @@ _TOP_KEYS = {
     "docs",
     "examples",
 }
-_DOC_KEYS = {"what", "why", "fix", "providers", "references", "known_problems", "contexts"}
+DOC_KEYS = {"what", "why", "fix", "providers", "references", "known_problems", "contexts"}
+FIELD_KEYS = {"path", "re"}  # a [fields] entry written as a table
 RULES_FOLDER = "_rules"  # shared tables, not patterns (ruletables.py)
 DEFAULT_MIN_LEVEL = "info"  # debug and trace records make no finding unless a pattern opts in
 
@@ -152,7 +161,7 @@ class _Builder:
 
     def build(self) -> Pattern:
         d = self.data
-        self.compiler.unknown(d, _TOP_KEYS, "")
+        self.compiler.unknown(d, TOP_KEYS, "")
         for key in ("id", "title", "action", "severity", "category"):
             if not isinstance(d.get(key), str) or not d[key].strip():
                 raise self.fail(key, "missing or empty", f'add {key} = "…"')
@@ -261,6 +270,7 @@ class _Builder:
             if isinstance(spec, str):
                 out.append(FieldSpec(name, spec))
             elif isinstance(spec, dict) and isinstance(spec.get("path"), str):
+                self.compiler.unknown(spec, FIELD_KEYS, f"fields.{name}.")
                 sources = spec.get("re", [])
                 sources = [sources] if isinstance(sources, str) else sources
                 out.append(
@@ -281,7 +291,7 @@ class _Builder:
     def _docs(self, docs: Any, contexts: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(docs, dict):
             raise self.fail("docs", "missing", "add [docs] with what, why and fix")
-        self.compiler.unknown(docs, _DOC_KEYS, "docs.")
+        self.compiler.unknown(docs, DOC_KEYS, "docs.")
         for key in ("what", "why", "fix"):
             if not isinstance(docs.get(key), str) or not docs[key].strip():
                 raise self.fail(f"docs.{key}", "missing or empty", f'add {key} = """…"""')

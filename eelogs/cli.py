@@ -52,8 +52,18 @@ def _patterns_option(func: Any) -> Any:
 
 @cli.command()
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
-@click.option("--journal", metavar="UNIT", help="Read `journalctl -u UNIT -o json`.")
-@click.option("--docker", metavar="CONTAINER", help="Read `docker logs --timestamps CONTAINER`.")
+@click.option(
+    "--journal",
+    multiple=True,
+    metavar="UNIT",
+    help="Read `journalctl -u UNIT -o json` (repeatable).",
+)
+@click.option(
+    "--docker",
+    multiple=True,
+    metavar="CONTAINER",
+    help="Read `docker logs --timestamps CONTAINER` (repeatable).",
+)
 @_window_options
 @click.option(
     "--account",
@@ -81,7 +91,9 @@ def _patterns_option(func: Any) -> Any:
     "-o",
     "--output",
     metavar="PATH",
-    help="Write the report here (strftime codes expand: reports/%Y-%m-%d.html).",
+    help="Write the report here; its suffix picks the format, a final .gz compresses it. "
+    "strftime codes expand at the run's time (reports/%Y-%m-%d.html), {since:%Y-%m-%d} and "
+    "{until:…} at the window's start and end.",
 )
 @click.option(
     "--baseline",
@@ -172,7 +184,8 @@ def classify(
     default=60.0,
     show_default=True,
     metavar="SECONDS",
-    help="Print a one-line summary this often.",
+    callback=lambda _ctx, _param, value: _positive_seconds(value),
+    help="Print a one-line summary this often (more than 0).",
 )
 @_patterns_option
 def watch(
@@ -191,6 +204,15 @@ def watch(
     from eelogs import commands
 
     commands.run_watch(path, fmt, from_start, summary_every, pattern_dirs)
+
+
+def _positive_seconds(value: float) -> float:
+    if not value > 0:  # also refuses nan; 0 would print a summary after every line
+        raise EelogsError(
+            f"--summary-every must be more than 0 seconds, not {value:g}",
+            "give the seconds between summaries, e.g. 60 (the default), or 3600 for one an hour",
+        )
+    return value
 
 
 @cli.group()
@@ -249,7 +271,7 @@ def _fail(message: str, hint: str | None) -> NoReturn:
 def main() -> None:
     """Entry point: library errors become `Error:`/`Hint:` and exit 2, never a traceback."""
     try:
-        cli(standalone_mode=False)
+        cli(standalone_mode=False, prog_name="eelogs")  # also as `python -m eelogs`
     except EelogsError as exc:
         _fail(exc.message, exc.hint)
     except click.exceptions.Abort:  # click's form of Ctrl-C

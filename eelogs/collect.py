@@ -100,6 +100,10 @@ class Collector:
         self.records = 0
         self.unparsed = 0
         self.filtered = 0
+        # accounts of records outside the window: an --account that names none of these nor
+        # an admitted account is a typo, not a quiet account
+        self.filtered_accounts: set[str] = set()
+        self.unparsed_reasons: Counter[str] = Counter()
         self.unparsed_samples: list[dict[str, Any]] = []
         self.levels: Counter[str] = Counter()
         self.sources: list[str] = []
@@ -120,6 +124,8 @@ class Collector:
     def note_filtered(self, record: Record) -> None:
         """A record outside the window or accounts: still the place the version is logged."""
         self.filtered += 1
+        if record.account:
+            self.filtered_accounts.add(record.account)
         self._version(record)
 
     def _version(self, record: Record) -> None:
@@ -129,6 +135,7 @@ class Collector:
 
     def add_unparsed(self, entry: Unparsed) -> None:
         self.unparsed += 1
+        self.unparsed_reasons[entry.reason] += 1
         self._source(entry.source)
         if len(self.unparsed_samples) < UNPARSED_SAMPLES:
             self.unparsed_samples.append(

@@ -16,8 +16,9 @@ from eelogs.aggregate import Scope
 from eelogs.baseline import load_baseline
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
 from eelogs.errors import EelogsError
+from eelogs.filters import plural
 from eelogs.match import Classifier
-from eelogs.parse import Record
+from eelogs.parse import JOURNAL_TOO_LONG_REASON, Record
 from eelogs.pipeline import Analysis, Window, analyze, classify_stream, read_entries
 from eelogs.redact import Pseudonyms, scrub
 from eelogs.render import (
@@ -25,6 +26,7 @@ from eelogs.render import (
     check_writable,
     expand_output,
     infer_format,
+    is_gzip_name,
     render,
     write_atomic,
 )
@@ -56,17 +58,17 @@ def _window(since: str | None, until: str | None, accounts: Sequence[str] = ()) 
 
 def _inputs(
     specs: list[str],
-    journal: str | None = None,
-    docker: str | None = None,
+    journals: Sequence[str] = (),
+    dockers: Sequence[str] = (),
     window: Window | None = None,
+    skipped: list[Path] | None = None,
 ) -> list[Input]:
     found: list[Input] = []
-    if journal:
-        since = timespec.journalctl_arg_ms(window.since_ms) if window and window.since_ms else None
-        until = timespec.journalctl_arg_ms(window.until_ms) if window and window.until_ms else None
-        found.append(journal_input(journal, since, until))
-    if docker:
-        found.append(docker_input(docker))
+    since = timespec.journalctl_arg_ms(window.since_ms) if window and window.since_ms else None
+    until = timespec.journalctl_arg_ms(window.until_ms) if window and window.until_ms else None
+    # dict.fromkeys: each unit or container once, in the order given
+    found.extend(journal_input(unit, since, until) for unit in dict.fromkeys(journals))
+    found.extend(docker_input(name) for name in dict.fromkeys(dockers))
     if specs or not found:
         if not specs and is_terminal_stdin():
             raise EelogsError(
@@ -74,7 +76,15 @@ def _inputs(
                 "pipe a log in (journalctl -u emailengine -o cat | eelogs analyze), "
                 "pass a file, or use --journal UNIT / --docker NAME",
             )
-        found.extend(expand_inputs(specs))
+        skipped = [] if skipped is None else skipped
+        found.extend(expand_inputs(specs, skipped))
+        if skipped:
+            more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+            click.echo(
+                f"eelogs: skipped {len(skipped)} file(s) that are not text logs: "
+                f"{skipped[0]}{more}",
+                err=True,
+            )
     return found
 
 
@@ -88,11 +98,15 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
             f"Warning: no baseline at {opts['baseline']} yet: every finding counts as new", err=True
         )
         baseline = {"findings": [], "accounts": []}
-    fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(opts["output"])
-    target = expand_output(opts["output"]) if opts["output"] else None
+    edges = {"since": timespec.from_ms(window.since_ms), "until": timespec.from_ms(window.until_ms)}
+    target = expand_output(opts["output"], **edges) if opts["output"] else None
+    fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(target)
+    json_target = expand_output(str(opts["save_json"]), **edges) if opts["save_json"] else None
     if target is not None:
         check_writable(target)
-    inputs = _inputs(specs, opts["journal"], opts["docker"], window)
+    skipped: list[Path] = []
+    inputs = _inputs(specs, opts["journal"], opts["docker"], window, skipped)
+    empty_folders = _empty_folders(specs, inputs)
     state = load_state(opts["state_file"]) if opts["state_file"] else None
     if state is not None:
         inputs = plan_inputs(inputs, state)
@@ -105,33 +119,146 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         str(opts["baseline"] or ""),
     )
     report = analyze(inputs, analysis, progress)
-    if opts["no_redact"]:
+    report["input"]["skipped_files"] = len(skipped)
+    report["input"]["warnings"] = check_input(report, inputs, empty_folders, state is not None)
+    for warning in report["input"]["warnings"]:
+        click.echo(f"Warning: {warning}", err=True)
+    report = _scrubbed(report, opts["no_redact"], opts["pseudonymize"])
+    color = opts["color"]
+    if color is None:
+        # no-color.org: only a non-empty NO_COLOR turns colour off
+        color = not opts["output"] and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
+    if target is not None:
+        write_atomic(target, text, compress=is_gzip_name(target))
+        click.echo(f"eelogs: wrote {target}", err=True)
+    else:
+        # click strips ANSI codes on pipes unless told; --color means colour regardless
+        click.echo(text, nl=False, color=bool(color))
+    if json_target is not None:
+        json_text = text if fmt is Format.JSON else render(report, catalog, Format.JSON)
+        write_atomic(json_target, json_text, compress=is_gzip_name(json_target))
+    if state is not None:  # only now: a failed run must read the same records again
+        save_state(opts["state_file"], next_state(state, inputs, progress))
+    click.echo(summary_line(report), err=True)
+    return 1 if opts["fail_on"] and _reaches(report, opts["fail_on"]) else 0
+
+
+def _scrubbed(report: dict[str, Any], no_redact: bool, pseudonymize: bool) -> dict[str, Any]:
+    """The report redacted (unless --no-redact) and pseudonymised on request. Every format
+    then says what was done, so a --no-redact report never claims to be safe to share."""
+    if no_redact:
         click.echo(
             "Warning: --no-redact: tokens, secrets and passwords may appear in this "
             "report; do not share it.",
             err=True,
         )
-    pseudonyms = (
-        Pseudonyms(a["account"] for a in report["accounts"]) if opts["pseudonymize"] else None
+    pseudonyms = Pseudonyms(a["account"] for a in report["accounts"]) if pseudonymize else None
+    report = scrub(report, not no_redact, pseudonyms)
+    report["eelogs"]["redacted"] = not no_redact
+    report["eelogs"]["pseudonymized"] = pseudonyms is not None
+    return report
+
+
+def _empty_folders(specs: Sequence[str], inputs: Sequence[Input]) -> list[str]:
+    """Folders given as INPUT that held no file to read."""
+    paths = [i.path for i in inputs if i.path is not None]
+    return [
+        spec
+        for spec in specs
+        if Path(spec).is_dir() and not any(p.is_relative_to(spec) for p in paths)
+    ]
+
+
+def check_input(
+    report: dict[str, Any], inputs: Sequence[Input], empty_folders: Sequence[str], incremental: bool
+) -> list[str]:
+    """What the input counters say about the run: an error (exit 2) when the input was not
+    EmailEngine's log or an --account names no record, else the warnings for stderr and the
+    report. A run that read nothing useful must not look like a healthy night."""
+    seen = report["input"]
+    warnings = [f"the folder {folder} held no log files" for folder in empty_folders]
+    if seen["lines"] == 0:
+        if inputs:  # a quiet night with --state is normal: a warning, not an error
+            warnings.append(_nothing_read(inputs, incremental))
+        return warnings
+    if seen["records"] + seen["filtered_out"] == 0:
+        raise _not_emailengine(seen, inputs)
+    if seen.get("unmatched_accounts"):
+        raise _unknown_accounts(seen["unmatched_accounts"])
+    if seen["records"] == 0:
+        asked = report["eelogs"]["accounts"]
+        warnings.append(
+            f"none of the {plural(seen['filtered_out'], 'record')} read is inside the time "
+            "window (--since/--until)" + (f" for --account {', '.join(asked)}" if asked else "")
+        )
+    too_long = seen["unparsed_reasons"].get(JOURNAL_TOO_LONG_REASON, 0)
+    if too_long:
+        warnings.append(
+            f"journalctl -o json left out {plural(too_long, 'message')} over 4096 bytes "
+            "(printed as null): run journalctl with --all, or -o cat"
+        )
+    return warnings
+
+
+def _names(inputs: Sequence[Input]) -> str:
+    shown = ", ".join(i.name for i in inputs[:3])
+    return shown + (f" and {len(inputs) - 3} more" if len(inputs) > 3 else "")
+
+
+def _nothing_read(inputs: Sequence[Input], incremental: bool) -> str:
+    text = f"no log lines were read from {_names(inputs)}"
+    if incremental:
+        text += " since the last run (--state)"
+    hints = dict.fromkeys(i.hint_on_failure for i in inputs if i.hint_on_failure)
+    return "; ".join([text, *hints])
+
+
+def _not_emailengine(seen: dict[str, Any], inputs: Sequence[Input]) -> EelogsError:
+    message = (
+        f"no EmailEngine record in {_names(inputs)}: {plural(seen['lines'], 'line')} read, "
+        + ("none of them" if seen["lines"] != 1 else "and it is not")
+        + " EmailEngine's pino JSON"
     )
-    report = scrub(report, not opts["no_redact"], pseudonyms)
-    color = opts["color"]
-    if color is None:
-        color = not opts["output"] and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
-    if target is not None:
-        write_atomic(target, text)
-        click.echo(f"eelogs: wrote {target}", err=True)
-    else:
-        # click strips ANSI codes on pipes unless told; --color means colour regardless
-        click.echo(text, nl=False, color=bool(color))
-    if opts["save_json"]:
-        json_text = text if fmt is Format.JSON else render(report, catalog, Format.JSON)
-        write_atomic(expand_output(str(opts["save_json"])), json_text)
-    if state is not None:  # only now: a failed run must read the same records again
-        save_state(opts["state_file"], next_state(state, inputs, progress))
-    click.echo(summary_line(report), err=True)
-    return 1 if opts["fail_on"] and _reaches(report, opts["fail_on"]) else 0
+    if set(seen["unparsed_reasons"]) == {JOURNAL_TOO_LONG_REASON}:
+        return EelogsError(
+            message,
+            "journalctl -o json printed every message as null (over 4096 bytes): "
+            "run journalctl with --all, or with -o cat",
+        )
+    first = seen["unparsed_samples"][0] if seen["unparsed_samples"] else None
+    where = (
+        f"line {first['line']} of {first['source']} ({first['reason']})"
+        + (f": {first['text'][:60]!r}" if first["text"] else "")
+        + "; "
+        if first
+        else ""
+    )
+    return EelogsError(
+        message,
+        f"{where}pass EmailEngine's own log: journalctl -u emailengine -o cat, "
+        "docker logs -t CONTAINER, or the file its output is written to",
+    )
+
+
+def _unknown_accounts(unmatched: dict[str, list[str]]) -> EelogsError:
+    names = list(unmatched)
+    message = (
+        f"--account {names[0]} matches no record in the input"
+        if len(names) == 1
+        else f"no record in the input names --account {', '.join(names)}"
+    )
+    close = [
+        ("" if len(names) == 1 else f"{name}: ") + f"did you mean {' or '.join(near)}?"
+        for name, near in unmatched.items()
+        if near
+    ]
+    return EelogsError(
+        message,
+        "; ".join(close)
+        if close
+        else "no account name in the input is close; run without --account to see them all",
+    )
 
 
 def _reaches(report: dict[str, Any], threshold: str) -> bool:
@@ -149,10 +276,11 @@ def summary_line(report: dict[str, Any]) -> str:
         f"{s['by_severity'][k]} {k}" for k in reversed(SEVERITIES) if s["by_severity"].get(k)
     )
     parts = [
-        f"{i['records']} records",
+        plural(i["records"], "record", grouped=False),
         f"{i['unparsed']} unparsed",
-        f"{s['open_findings']} open findings" + (f" ({severities})" if severities else ""),
-        f"{s['failing_accounts']} of {s['accounts']} accounts failing",
+        plural(s["open_findings"], "open finding", grouped=False)
+        + (f" ({severities})" if severities else ""),
+        f"{s['failing_accounts']} of {plural(s['accounts'], 'account', grouped=False)} failing",
     ]
     if "new_since_baseline" in s:
         parts.append(f"{s['new_since_baseline']} new since baseline")
@@ -192,7 +320,7 @@ def list_patterns(catalog: Catalog, fmt: str) -> str:
         f"{r['id']:<{width}}  {r['severity']:<8}  {r['category']:<10}  {r['title']}"
         for r in sorted(rows, key=lambda r: (r["category"], r["id"]))
     ]
-    return "\n".join(lines) + f"\n{len(rows)} patterns\n"
+    return "\n".join(lines) + f"\n{plural(len(rows), 'pattern')}\n"
 
 
 def show_pattern(catalog: Catalog, pattern_id: str) -> str:
@@ -235,13 +363,16 @@ def check_patterns(folders: list[Path], corpora: list[Path]) -> int:
     for failure in failures:
         click.echo(f"FAIL {failure}")
     if failures:
-        click.echo(f"{len(failures)} problems in {len(catalog.patterns)} patterns", err=True)
+        click.echo(
+            f"{plural(len(failures), 'problem')} in {plural(len(catalog.patterns), 'pattern')}",
+            err=True,
+        )
         if coverage is not None:
             click.echo(coverage.summary(), err=True)
         return 1
     click.echo(
-        f"ok: {len(catalog.patterns)} patterns, {examples} examples"
-        + (f", {len(corpora)} healthy corpus file(s) clean" if corpora else "")
+        f"ok: {plural(len(catalog.patterns), 'pattern')}, {plural(examples, 'example')}"
+        + (f", {plural(len(corpora), 'healthy corpus file')} clean" if corpora else "")
     )
     if coverage is not None:
         click.echo(coverage.summary())
@@ -255,11 +386,11 @@ def run_watch(
     summary_every: float,
     pattern_dirs: Sequence[Path],
 ) -> None:
-    from eelogs.watch import Follower, Watcher, stdin_lines, stop_on_sigterm
+    from eelogs.watch import Watcher, open_follower, stdin_lines, stop_on_sigterm
 
     catalog = load_catalog(list(pattern_dirs))
-    if path is not None and not path.is_file():
-        raise EelogsError(f"no such file: {path}", "watch follows one file, or stdin")
+    if path is not None and path.exists() and not path.is_file():
+        raise EelogsError(f"not a file: {path}", "watch follows one file, or stdin")
     if path is None and is_terminal_stdin():
         raise EelogsError(
             "nothing to watch: no INPUT and stdin is a terminal",
@@ -271,7 +402,8 @@ def run_watch(
         if path is None:
             watcher.run(stdin_lines(watcher.tick), "<stdin>")
         else:
-            watcher.run(Follower(path, from_start).lines(watcher.tick), str(path))
+            follower = open_follower(path, from_start, watcher.tick)
+            watcher.run(follower.lines(watcher.tick), str(path))
     except KeyboardInterrupt:
         pass
     watcher.summary()

@@ -56,7 +56,7 @@ class Example:
 
 
 EXPECTS = ("match", "no-match", "todo-match", "todo-no-match")
-_EXAMPLE_KEYS = {"expect", "line", "fields", "note"}
+EXAMPLE_KEYS = {"expect", "line", "fields", "note"}
 
 
 class BlockCompiler:
@@ -141,7 +141,7 @@ class BlockCompiler:
         for i, ex in enumerate(examples):
             if not isinstance(ex, dict):
                 raise self.fail(f"{where}[{i}]", "not a table", "write [[examples]] tables")
-            self.unknown(ex, _EXAMPLE_KEYS, f"{where}[{i}].")
+            self.unknown(ex, EXAMPLE_KEYS, f"{where}[{i}].")
             expect = ex.get("expect")
             if expect not in EXPECTS:
                 raise self.fail(

@@ -8,6 +8,7 @@ from typing import Any
 
 from eelogs.catalog import Catalog
 from eelogs.collect import Collector
+from eelogs.filters import plural
 from eelogs.parse import iso
 
 STUCK_MS = 5 * 60_000
@@ -99,7 +100,7 @@ def _recurring(
         if episode.pattern in oauth and episode.account in provider:
             episodes.setdefault(episode.account, []).append((episode.start, episode.end))
     hits = {a: sorted(e) for a, e in episodes.items() if len(e) >= RECURRING_EPISODES}
-    note = f"{max(map(len, hits.values()))} separate episodes" if hits else None
+    note = plural(max(map(len, hits.values())), "separate episode") if hits else None
     return _per_account(pid, hits, provider, note)
 
 
@@ -148,7 +149,7 @@ def _burst(
             max(n for _, n in windows),
             first,
             last,
-            note=f"peak of {max(n for _, n in windows)} in {minutes} minutes",
+            note=f"peak of {max(n for _, n in windows)} in {plural(minutes, 'minute')}",
         )
     ]
 

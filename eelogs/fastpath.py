@@ -194,6 +194,9 @@ def _fast(run: FastRun, df: pl.DataFrame, rich: pl.DataFrame, first_line: int) -
     fast = df.lazy().filter("admitted").select(*_FAST_COLUMNS).collect()
     run.fast_lines += fast.height
     run.gathered.filtered += df.select((pl.col("fast") & ~pl.col("admitted")).sum()).item()
+    if run.window.accounts:  # the names an --account typo is compared with (commands.py)
+        outside = df.filter(pl.col("fast") & ~pl.col("admitted"))["account"]
+        run.collector.filtered_accounts.update(outside.drop_nulls().unique().to_list())
     run.gathered.add(fast, rich, first_line)
     _replay(run, df, fast, first_line)
 

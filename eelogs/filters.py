@@ -53,8 +53,17 @@ def short_time(iso: str | None) -> str:
     return iso.replace("T", " ")[:19] + "Z" if iso else "—"
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def plural(
+    n: int, word: str, many: str | None = None, *, count: bool = True, grouped: bool = True
+) -> str:
+    """`1 record`, `4,997 records`: the one place a count meets its noun, in every report,
+    message and summary line. `many` is the plural where it is not `word` + s; `count=False`
+    gives the noun alone (an HTML tile shows the number apart); `grouped=False` leaves out the
+    thousands separator (the stderr summary line, which scripts read)."""
+    form = word if n == 1 else many or f"{word}s"
+    if not count:
+        return form
+    return f"{n:,} {form}" if grouped else f"{n} {form}"
 
 
 def provider_name(provider: str) -> str:
@@ -74,5 +83,7 @@ FILTERS = {
     "short_time": short_time,
     "provider_name": provider_name,
     "listing": listing,
+    "plural": plural,
 }
+# also a global: templates written before it was a filter call plural(n, word)
 GLOBALS = {"plural": plural}

@@ -14,6 +14,7 @@ LEVEL_NAMES = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60
 _LEVEL_NUMBERS = {name: number for number, name in LEVEL_NAMES.items()}
 _KEY_START = {key: re.compile(rf'"{key}"\s*:\s*"') for key in ("component", "cid")}
 _LEVEL_NUMBERS.update({"warning": 40, "err": 50, "critical": 60, "crit": 60, "notice": 30})
+JOURNAL_TOO_LONG_REASON = "journalctl left out a message over 4096 bytes: run journalctl with --all"
 
 
 class Record(NamedTuple):
@@ -92,12 +93,7 @@ def parse_payload(payload: Payload) -> Record | Unparsed:
     if obj is None:
         text = payload.text
         if payload.framing == JOURNAL_TOO_LONG:
-            return Unparsed(
-                payload.source,
-                payload.line,
-                "journalctl left out a message over 4096 bytes: run journalctl with --all",
-                "",
-            )
+            return Unparsed(payload.source, payload.line, JOURNAL_TOO_LONG_REASON, "")
         if not text.strip():
             return Unparsed(payload.source, payload.line, "empty line", "")
         if not text.lstrip().startswith(("{", "[")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -81,17 +82,21 @@ def analyze(
     collector = Collector()
     window = analysis.window
     plan = FastPlan(analysis.catalog) if fast else None
+    progress = progress if progress is not None else {}
+    lines = 0  # read by this run: with --state, an input starts where the last run stopped
     for inp in inputs:
         if plan is not None and fast_eligible(inp):
-            done = Progress()
-            if progress is not None:
-                progress[inp.name] = done
+            done = progress[inp.name] = Progress()
             read_fast(inp, FastRun(inp.name, collector, classifier, window, plan), done)
-            continue
-        for entry in read_entries([inp], progress):
-            collector.feed(entry, classifier.classify, window.admits)
+        else:
+            for entry in read_entries([inp], progress):
+                collector.feed(entry, classifier.classify, window.admits)
+        lines += progress[inp.name].line - inp.start_line
     report = build_report(collector, analysis.catalog, analysis.scope)
+    report["input"]["lines"] = lines
     report["input"]["regex_timeouts"] = dict(classifier.regex_timeouts)
+    if window.accounts:
+        report["input"]["unmatched_accounts"] = _unmatched_accounts(window.accounts, collector)
     if analysis.baseline is not None:
         apply_baseline(report, analysis.baseline, analysis.baseline_name)
     report["eelogs"] = {
@@ -102,6 +107,19 @@ def analyze(
         "providers": sorted(analysis.scope.providers),
     }
     return report
+
+
+def _unmatched_accounts(asked: frozenset[str], collector: Collector) -> dict[str, list[str]]:
+    """Each --account that no record names, in or outside the time window, with the closest
+    account names that records do carry (a typo is the usual cause)."""
+    seen = set(collector.accounts) | collector.filtered_accounts
+    by_lower: dict[str, str] = {}
+    for name in sorted(seen):
+        by_lower.setdefault(name.lower(), name)
+    return {
+        name: [by_lower[c] for c in difflib.get_close_matches(name.lower(), by_lower, n=3)]
+        for name in sorted(asked - seen)
+    }
 
 
 def _generated() -> str:

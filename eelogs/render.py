@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import os
+import re
 import tempfile
 from datetime import datetime
 from enum import StrEnum
@@ -37,11 +39,31 @@ _SUFFIXES = {
 }
 
 
-def infer_format(output: str | None) -> Format:
-    """--format's default: from --output's suffix, else text."""
-    if output:
-        return _SUFFIXES.get(Path(output).suffix.lower(), Format.TEXT)
-    return Format.TEXT
+def infer_format(output: str | Path | None) -> Format:
+    """--format's default: from --output's suffix (a final .gz aside), else text.
+
+    An unknown suffix is an error: `-o r.pdf` would otherwise get text under a name that
+    promises something else. A name without a suffix gets text.
+    """
+    if not output:
+        return Format.TEXT
+    name = Path(output)
+    inner = name.with_suffix("") if is_gzip_name(name) else name
+    suffix = inner.suffix.lower()
+    if not suffix:
+        return Format.TEXT
+    if suffix in _SUFFIXES:
+        return _SUFFIXES[suffix]
+    known = ", ".join(_SUFFIXES)
+    raise OutputError(
+        f"cannot tell the report format from the suffix {suffix} of {name.name}",
+        f"end --output with {known} (and .gz to compress), or give --format text|md|html|json",
+    )
+
+
+def is_gzip_name(path: Path) -> bool:
+    """A report named *.gz is written gzip-compressed."""
+    return path.suffix.lower() == ".gz"
 
 
 def render(
@@ -153,9 +175,36 @@ def _docs(report: dict[str, Any], catalog: Catalog) -> dict[str, dict[str, Any]]
     return out
 
 
-def expand_output(path: str, now: datetime | None = None) -> Path:
-    """strftime codes in -o expand: reports/%Y-%m-%d.html → reports/2026-11-24.html."""
-    return Path((now or timespec.now().astimezone()).strftime(path))
+# {since:%Y-%m-%d} / {until:…} in -o and --save-json: the window's edges, not the run's moment
+_WINDOW_CODE = re.compile(r"\{(since|until)(?::([^{}]*))?\}")
+
+
+def expand_output(
+    path: str,
+    now: datetime | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Path:
+    """strftime codes in -o expand at the run's moment: reports/%Y-%m-%d.html →
+    reports/2026-11-24.html. `{since:%Y-%m-%d}` and `{until:…}` expand at the window's start
+    and end instead (local time), so a `--since yesterday` report can carry yesterday's date;
+    plain codes keep meaning the run's moment, so existing file names stay as they were."""
+    moment = now or timespec.now().astimezone()
+    edges = {"since": since, "until": until}
+    parts, done = [], 0
+    for code in _WINDOW_CODE.finditer(path):
+        edge = edges[code[1]]
+        if edge is None:
+            raise OutputError(
+                f"{path} names the window's {code[1]}, but there is no --{code[1]}",
+                f"add --{code[1]} TIME, or use plain strftime codes (%Y-%m-%d) for the run's date",
+            )
+        parts.append(moment.strftime(path[done : code.start()]))
+        parts.append(edge.astimezone().strftime(code[2] or "%Y-%m-%d"))
+        done = code.end()
+    parts.append(moment.strftime(path[done:]))
+    return Path("".join(parts))
 
 
 def check_writable(path: Path) -> None:
@@ -170,9 +219,9 @@ def check_writable(path: Path) -> None:
         )
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, compress: bool = False) -> None:
     """Write to a temporary file beside `path`, then rename: a cron job never leaves half a
-    report, and a killed run leaves the previous one intact."""
+    report, and a killed run leaves the previous one intact. `compress`: gzip it."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -181,8 +230,9 @@ def write_atomic(path: Path, text: str) -> None:
             f"cannot write {path}: {exc.strerror}", "choose a folder you may write to"
         ) from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        data = text.encode("utf-8")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(gzip.compress(data, mtime=0) if compress else data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, 0o644)

@@ -23,9 +23,9 @@ from typing import Any
 from eelogs.conditions import Block, BlockCompiler, Example
 from eelogs.errors import CatalogError
 
-_CONTEXT_KEYS = {"id", "title", "match", "examples"}
-_CODE_KEYS = {"signal", "pattern", "meaning", "remedy"}
-_EXPECTED_KEYS = {"reason", "match", "examples"}
+CONTEXT_KEYS = {"id", "title", "match", "examples"}
+CODE_KEYS = {"signal", "pattern", "meaning", "remedy"}
+EXPECTED_KEYS = {"reason", "match", "examples"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,7 @@ def _contexts(path: Path, lists: dict[str, tuple[Any, ...]]) -> tuple[Context, .
     out: list[Context] = []
     for i, table in enumerate(_read(path).get("context", [])):
         where = f"context[{i}]"
-        compiler.unknown(table, _CONTEXT_KEYS, f"{where}.")
+        compiler.unknown(table, CONTEXT_KEYS, f"{where}.")
         cid, title = table.get("id"), table.get("title")
         if not isinstance(cid, str) or not isinstance(title, str):
             raise compiler.fail(where, "id and title are required", 'id = "imap-auth"')
@@ -129,8 +129,8 @@ def _codes(path: Path) -> tuple[Code, ...]:
     out: list[Code] = []
     for i, table in enumerate(_read(path).get("code", [])):
         where = f"code[{i}]"
-        compiler.unknown(table, _CODE_KEYS, f"{where}.")
-        if not all(isinstance(table.get(k), str) and table[k].strip() for k in _CODE_KEYS):
+        compiler.unknown(table, CODE_KEYS, f"{where}.")
+        if not all(isinstance(table.get(k), str) and table[k].strip() for k in CODE_KEYS):
             raise compiler.fail(where, "signal, pattern, meaning and remedy are required", "")
         compiler.condition(where, "signal", table["signal"])  # checks kind:value
         if any(c.signal == table["signal"] for c in out):
@@ -144,7 +144,7 @@ def _expected(path: Path, lists: dict[str, tuple[Any, ...]]) -> tuple[Expected, 
     out: list[Expected] = []
     for i, table in enumerate(_read(path).get("expected", [])):
         where = f"expected[{i}]"
-        compiler.unknown(table, _EXPECTED_KEYS, f"{where}.")
+        compiler.unknown(table, EXPECTED_KEYS, f"{where}.")
         blocks = table.get("match")
         if not isinstance(table.get("reason"), str) or not isinstance(blocks, list) or not blocks:
             raise compiler.fail(where, "reason and [[expected.match]] are required", "")

@@ -11,6 +11,7 @@ import gzip
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -24,8 +25,36 @@ from eelogs.errors import SourceError
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# Bytes of text, UTF-8 and ANSI colour codes included: the rest are NUL and control bytes.
+_TEXT_BYTES = bytes([*range(0x20, 0x7F), *range(0x80, 0x100), *b"\t\n\r\f\v\b\x1b"])
+# Formats a log folder may also hold (screenshots, PDFs, archives, programs) that hold no
+# text log, NUL bytes aside: PNG, JPEG, GIF, PDF, ZIP, ELF, bzip2, xz, 7z, WebP/WAV.
+_BINARY_MAGIC = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x7fELF",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"7z\xbc\xaf",
+    b"RIFF",
+)
 # EmailEngine's per-account log download is saved as logs.<account>.txt (research doc 7.1).
 _ACCOUNT_LOG_NAME = re.compile(r"^logs\.(?P<account>.+?)\.txt(?:\.gz|\.zst)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class FileSeen:
+    """What --state saw of a file when it planned the run: which file it is (device and
+    inode, whatever name it was given) and its first bytes, which tell a new file on an inode
+    the system reused from the old file that had it."""
+
+    device: int
+    inode: int
+    size: int
+    head: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +69,7 @@ class Input:
     start_offset: int = 0  # bytes already read by an earlier run (--state)
     start_line: int = 0
     whole_lines_only: bool = False  # leave a line still being written for the next run
+    seen: FileSeen | None = field(default=None, compare=False)  # set by --state's plan
 
 
 @dataclass
@@ -51,8 +81,12 @@ class Progress:
     cursor: str | None = None
 
 
-def expand_inputs(specs: Sequence[str]) -> list[Input]:
-    """Turn INPUT arguments (files, globs, folders, `-`) into inputs, in a stable order."""
+def expand_inputs(specs: Sequence[str], skipped: list[Path] | None = None) -> list[Input]:
+    """Turn INPUT arguments (files, globs, folders, `-`) into inputs, in a stable order.
+
+    A folder or glob leaves out files that are no text log (see is_text_log) and adds them
+    to `skipped`; a file named on its own is read whatever it holds.
+    """
     inputs: list[Input] = []
     for spec in specs or ["-"]:
         if spec == "-":
@@ -61,7 +95,7 @@ def expand_inputs(specs: Sequence[str]) -> list[Input]:
         path = Path(spec)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
-            inputs.extend(_file_input(p) for p in files)
+            inputs.extend(_file_input(p) for p in _text_logs(files, skipped))
         elif path.is_file():
             inputs.append(_file_input(path))
         elif glob.has_magic(spec):
@@ -72,13 +106,40 @@ def expand_inputs(specs: Sequence[str]) -> list[Input]:
                     f"no file matches {spec!r}",
                     "check the pattern; quote it so the shell does not expand it first",
                 )
-            inputs.extend(_file_input(p) for p in files)
+            inputs.extend(_file_input(p) for p in _text_logs(files, skipped))
         else:
             raise SourceError(
                 f"no such file or folder: {spec}",
                 "pass a log file, a folder, a glob, or - for stdin",
             )
     return inputs
+
+
+def _text_logs(files: list[Path], skipped: list[Path] | None) -> list[Path]:
+    kept = []
+    for path in files:
+        if is_text_log(path):
+            kept.append(path)
+        elif skipped is not None:
+            skipped.append(path)
+    return kept
+
+
+def is_text_log(path: Path) -> bool:
+    """False for a file that cannot be a log eelogs reads: a known binary format's signature,
+    or more than 5% NUL and other control bytes in its first 4 KiB (a folder of PNGs once
+    became 28,489 unparsed lines). A log with a damaged line, a stray NUL among text, stays
+    a log; gzip and zstd files are logs too: eelogs decompresses them."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return True  # the reader reports why it cannot be read
+    if head.startswith(_GZIP_MAGIC) or head.startswith(_ZSTD_MAGIC):
+        return True
+    if head.startswith(_BINARY_MAGIC):
+        return False
+    return len(head.translate(None, _TEXT_BYTES)) * 20 <= len(head)
 
 
 def _hidden(path: Path, root: Path) -> bool:
@@ -101,8 +162,8 @@ def journal_input(unit: str, since: str | None, until: str | None) -> Input:
     return Input(
         name=f"journal:{unit}",
         argv=tuple(argv),
-        hint_on_failure="check the unit name (systemctl list-units 'emailengine*') and "
-        "that this user may read the journal (group systemd-journal)",
+        hint_on_failure=f"check the unit name (systemctl list-units --all '{unit}*'); "
+        f"`journalctl -u {unit} -n 5` shows what journalctl says about it",
     )
 
 
@@ -192,36 +253,124 @@ def _zstd_reader(stream: io.BufferedReader[Any], name: str) -> IO[bytes]:
     return io.BufferedReader(reader)
 
 
+# What to do when the program is not there at all: a wrong unit name is not the problem then.
+_MISSING_HINT = {
+    "journalctl": "install systemd's journalctl, or run journalctl where the journal is and "
+    "pipe it in: journalctl -u emailengine -o cat | eelogs analyze",
+    "docker": "install the docker client, or save the log with `docker logs -t NAME > ee.log` "
+    "and pass the file",
+}
+# journalctl's words when this user may not read the system journal: with no journal file
+# readable it fails; with only the user's own journal it succeeds and prints a notice.
+_JOURNAL_DENIED = (
+    "insufficient permissions",
+    "permission denied",
+    "not seeing messages from other users",
+)
+_JOURNAL_DENIED_HINT = (
+    "add this user to the systemd-journal group (sudo usermod -aG systemd-journal USER, then "
+    "log in again), or run eelogs with sudo"
+)
+
+
 def _command_lines(inp: Input) -> Iterator[str]:
-    cmdline = " ".join(inp.argv)
+    cmdline, program = " ".join(inp.argv), inp.argv[0]
     try:
         proc = subprocess.Popen(
             inp.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
         )
-    except (FileNotFoundError, PermissionError) as exc:
+    except FileNotFoundError as exc:
         raise SourceError(
-            f"cannot run `{cmdline}`: {inp.argv[0]} is not installed or not executable",
-            inp.hint_on_failure,
+            f"cannot run `{cmdline}`: {program} is not installed (not found on PATH)",
+            _MISSING_HINT.get(program, inp.hint_on_failure),
+        ) from exc
+    except PermissionError as exc:
+        raise SourceError(
+            f"cannot run `{cmdline}`: {program} is not executable by this user",
+            f"check the permissions of {shutil.which(program) or program}",
         ) from exc
     assert proc.stdout is not None and proc.stderr is not None
     stderr_tail: list[bytes] = []
     drain = threading.Thread(target=_drain, args=(proc.stderr, stderr_tail), daemon=True)
     drain.start()
+    lines = 0
     try:
         for raw in proc.stdout:
+            lines += 1
             yield raw.decode("utf-8", "replace").rstrip("\r\n")
     finally:
         if proc.poll() is None and sys.exc_info()[0] is not None:
             proc.kill()
         status = proc.wait()
         drain.join(timeout=5)
+    said = _said(b"".join(stderr_tail))
     if status != 0:
-        said = b"".join(stderr_tail).decode("utf-8", "replace").strip().splitlines()
-        detail = f": {said[-1]}" if said else ""
-        how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
+        raise _failed(inp, status, said)
+    if lines == 0 and program == "journalctl":
+        _explain_empty_journal(inp, said)
+
+
+def _failed(inp: Input, status: int, said: list[str]) -> SourceError:
+    """The program's own first word on the failure, and the hint that fits it."""
+    how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
+    detail = f": {said[0].rstrip('.')}" if said else ""
+    hint = inp.hint_on_failure
+    if inp.argv[0] == "journalctl" and _denied(said):
+        hint = _JOURNAL_DENIED_HINT
+    return SourceError(
+        f"`{' '.join(inp.argv)}` {how}{detail}; the log was not read to its end", hint
+    )
+
+
+def _said(stderr: bytes) -> list[str]:
+    """A program's stderr as its non-blank lines."""
+    lines = stderr.decode("utf-8", "replace").splitlines()
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _denied(said: list[str]) -> bool:
+    return any(words in line.lower() for line in said for words in _JOURNAL_DENIED)
+
+
+def _explain_empty_journal(inp: Input, said: list[str]) -> None:
+    """journalctl succeeded and printed nothing. That is fine when the window or the saved
+    cursor holds nothing new; not when the journal is unreadable or the unit never logged."""
+    if _denied(said):
+        notice = said[0].removeprefix("Hint:").strip().rstrip(".")
         raise SourceError(
-            f"`{cmdline}` {how}{detail}; the log was not read to its end", inp.hint_on_failure
+            f"`{' '.join(inp.argv)}` printed no entries: this user may not read the system "
+            f"journal ({notice})",
+            _JOURNAL_DENIED_HINT,
         )
+    unit = inp.argv[inp.argv.index("-u") + 1] if "-u" in inp.argv[:-1] else None
+    if unit is None or "--after-cursor" in inp.argv:  # a saved cursor: the unit has logged
+        return
+    probe = Input(
+        name=inp.name,
+        argv=(*drop_options(inp.argv, {"--since", "--until", "--after-cursor"}), "-n", "1"),
+        hint_on_failure=inp.hint_on_failure,
+    )
+    found = subprocess.run(probe.argv, capture_output=True, stdin=subprocess.DEVNULL, check=False)
+    if found.returncode != 0:
+        raise _failed(probe, found.returncode, _said(found.stderr))
+    if not found.stdout.strip():
+        raise SourceError(
+            f"the journal has no entries at all for unit {unit}",
+            f"check the unit name: `systemctl list-units --all '{unit}*'` lists the units "
+            "(EmailEngine's is often emailengine)",
+        )
+
+
+def drop_options(argv: Sequence[str], names: set[str]) -> tuple[str, ...]:
+    """`argv` without the options in `names` and the value that follows each."""
+    kept: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word in names:
+            next(words, None)
+        else:
+            kept.append(word)
+    return tuple(kept)
 
 
 def _drain(stream: IO[bytes], tail: list[bytes]) -> None:

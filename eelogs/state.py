@@ -1,14 +1,19 @@
 """--state FILE: where the last run stopped, so consecutive runs neither miss nor repeat.
 
-Files are remembered by inode and byte offset. A file that was rotated (same inode, now under
-another name in the same folder) is read to its end first; a truncated file starts again at
-0. journald inputs remember the cursor of the last entry. The state is saved only after the
-report was written, so a failed run reads the same records again next time.
+Files are remembered by identity (device and inode) and byte offset, so one file reached by an
+absolute path, a relative one or a symlinked folder is one file. Each mark keeps the file's
+resolved path: when another file now has that name, the old one was rotated and is found
+again by its inode in the same folder, and read to its end first. A truncated file starts
+again at 0, and so does a new file on an inode the system reused (its first bytes differ).
+journald inputs remember the cursor of their last entry, one per unit. The state is saved
+only after the report was written, so a failed run reads the same records again next time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,9 +22,10 @@ import orjson
 
 from eelogs.errors import EelogsError
 from eelogs.render import write_atomic
-from eelogs.sources import Input, Progress, is_compressed
+from eelogs.sources import FileSeen, Input, Progress, drop_options, is_compressed
 
-VERSION = 1
+VERSION = 2  # 1 keyed files by the path as it was typed; it is read and migrated
+_HEAD = 1024  # bytes that tell one file from another on the same inode
 
 
 def load_state(path: Path) -> dict[str, Any]:
@@ -33,74 +39,182 @@ def load_state(path: Path) -> dict[str, Any]:
             f"state file {path} is unreadable: {exc}",
             "delete it to start over (the next run reads everything again)",
         ) from exc
-    if not isinstance(data, dict) or data.get("version") != VERSION:
+    if not isinstance(data, dict) or data.get("version") not in (1, VERSION):
         raise EelogsError(
             f"state file {path} is not an eelogs state file",
             "point --state at a file of its own, or delete this one",
         )
-    data.setdefault("files", {})
-    data.setdefault("journal", {})
-    return data
+    files = data.get("files") or {}
+    if data["version"] == 1:
+        files = _migrate(files)
+    return {"version": VERSION, "files": files, "journal": data.get("journal") or {}}
+
+
+def _migrate(old: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 marks, keyed by the path as typed, become marks keyed by identity. A
+    relative path is taken from today's folder, the best guess for a cron job."""
+    files: dict[str, Any] = {}
+    for name, mark in old.items():
+        where = Path(name).absolute()
+        if not isinstance(mark, dict) or "inode" not in mark:
+            continue
+        found = _look(where)
+        if found is None or found.inode != mark["inode"]:
+            rotated = _find_inode(where.parent, None, mark["inode"], where)
+            found = _look(rotated) if rotated is not None else None
+        if found is not None:  # a file that is gone has nothing left to resume
+            files[_key(found)] = {**mark, **_mark_of(found, where.resolve())}
+    return files
 
 
 def plan_inputs(inputs: list[Input], state: dict[str, Any]) -> list[Input]:
-    """Inputs adjusted to start where the last run stopped (and rotated remainders first)."""
+    """Inputs adjusted to start where the last run stopped (and rotated remainders first).
+    A file given twice, under any names, is read once."""
     planned: list[Input] = []
+    taken: set[str] = set()
     for inp in inputs:
         if inp.argv and inp.argv[0] == "journalctl":
             cursor = state["journal"].get(inp.name)
-            planned.append(
-                replace(inp, argv=(*inp.argv, "--after-cursor", cursor)) if cursor else inp
-            )
+            planned.append(replace(inp, argv=_after_cursor(inp.argv, cursor)) if cursor else inp)
         elif inp.path is not None:
-            planned.extend(_plan_file(inp, state["files"].get(str(inp.path))))
+            planned.extend(_plan_file(inp, state["files"], taken))
         else:
             planned.append(inp)
     return planned
 
 
-def _plan_file(inp: Input, mark: dict[str, Any] | None) -> list[Input]:
-    assert inp.path is not None
-    stat = inp.path.stat()
-    if is_compressed(inp.path):  # rotated archives do not grow: read once
-        if mark and mark.get("inode") == stat.st_ino and mark.get("size") == stat.st_size:
-            return []
+def _after_cursor(argv: tuple[str, ...], cursor: str) -> tuple[str, ...]:
+    """journalctl refuses --since together with --after-cursor. The cursor goes to
+    journalctl and eelogs' own time window drops what is before --since, so the later of
+    the two wins."""
+    return (*drop_options(argv, {"--since"}), "--after-cursor", cursor)
+
+
+def _plan_file(inp: Input, marks: dict[str, Any], taken: set[str]) -> list[Input]:
+    path = inp.path
+    assert path is not None
+    seen = _look(path)
+    if seen is None:  # not a regular file, or gone since it was listed: read it as it is
         return [inp]
+    if _key(seen) in taken:  # the same file under a second name
+        return []
+    taken.add(_key(seen))
+    mark = _same_file(marks.get(_key(seen)), seen)
+    inp = replace(inp, seen=seen)
+    if is_compressed(path):  # rotated archives do not grow: read once
+        return [] if mark and mark.get("size") == seen.size else [inp]
     fresh = replace(inp, whole_lines_only=True)
-    if mark is None:
-        return [fresh]
-    if mark.get("inode") == stat.st_ino:
-        if stat.st_size >= mark["offset"]:
+    if mark is not None:
+        if seen.size >= mark["offset"]:
             return [replace(fresh, start_offset=mark["offset"], start_line=mark["line"])]
         return [fresh]  # truncated in place: start again
-    rotated = _find_inode(inp.path.parent, mark.get("inode"), inp.path)
-    if rotated is not None and not is_compressed(rotated):
-        rest = Input(
-            name=str(rotated),
-            path=rotated,
-            account_hint=inp.account_hint,
-            start_offset=mark["offset"],
-            start_line=mark["line"],
-        )
-        return [rest, fresh]
-    return [fresh]
+    return [*_rotated_rest(inp, marks, taken), fresh]
 
 
-def _find_inode(folder: Path, inode: Any, skip: Path) -> Path | None:
+def _rotated_rest(inp: Input, marks: dict[str, Any], taken: set[str]) -> list[Input]:
+    """The unread end of the file that had this name last time, now under another name."""
+    assert inp.path is not None
+    here = inp.path.resolve()
+    for key, mark in marks.items():
+        if mark.get("path") != str(here) or key in taken:
+            continue
+        rotated = _find_inode(here.parent, mark.get("device"), mark.get("inode"), here)
+        seen = _look(rotated) if rotated is not None else None
+        if rotated is None or seen is None or _same_file(mark, seen) is None:
+            continue
+        if is_compressed(rotated):  # compressed under its new name: the end is out of reach
+            return []
+        taken.add(key)
+        return [
+            Input(
+                name=str(rotated),
+                path=rotated,
+                account_hint=inp.account_hint,
+                start_offset=mark["offset"],
+                start_line=mark["line"],
+                seen=seen,
+            )
+        ]
+    return []
+
+
+def _look(path: Path) -> FileSeen | None:
+    """The file's identity and first bytes; None for anything but a regular file (opening
+    a FIFO would wait for a writer)."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            return FileSeen(info.st_dev, info.st_ino, info.st_size, handle.read(_HEAD))
+    except OSError:
+        return None
+
+
+def _key(seen: FileSeen) -> str:
+    return f"{seen.device}:{seen.inode}"
+
+
+def _digest(head: bytes) -> str:
+    return hashlib.blake2b(head, digest_size=16).hexdigest()
+
+
+def _same_file(mark: dict[str, Any] | None, seen: FileSeen) -> dict[str, Any] | None:
+    """The mark, if `seen` is the file it describes: an inode the system gave to a new
+    file after the old one was deleted starts with other bytes."""
+    if mark is None or mark.get("inode") != seen.inode:
+        return None
+    length = mark.get("head_len")
+    if length is None:  # migrated from version 1, which kept no head
+        return mark
+    if len(seen.head) < length or _digest(seen.head[:length]) != mark.get("head"):
+        return None
+    return mark
+
+
+def _mark_of(seen: FileSeen, path: Path) -> dict[str, Any]:
+    return {
+        "device": seen.device,
+        "inode": seen.inode,
+        "path": str(path),
+        "size": seen.size,
+        "head": _digest(seen.head),
+        "head_len": len(seen.head),
+    }
+
+
+def _find_inode(folder: Path, device: Any, inode: Any, skip: Path) -> Path | None:
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return None
     for entry in entries:
-        if entry.path != str(skip) and entry.is_file() and entry.inode() == inode:
+        if entry.path == str(skip) or entry.inode() != inode or not entry.is_file():
+            continue
+        if device is None or entry.stat().st_dev == device:
             return Path(entry.path)
     return None
+
+
+def _still_there(mark: dict[str, Any]) -> bool:
+    """A mark is kept while its file exists under its name or rotated beside it, so the
+    state does not grow with every rotation."""
+    if not mark.get("path"):
+        return False
+    path = Path(mark["path"])
+    try:
+        info = path.stat()
+        if (info.st_dev, info.st_ino) == (mark.get("device"), mark.get("inode")):
+            return True
+    except OSError:
+        pass
+    return _find_inode(path.parent, mark.get("device"), mark.get("inode"), path) is not None
 
 
 def next_state(
     old: dict[str, Any], inputs: list[Input], progress: dict[str, Progress]
 ) -> dict[str, Any]:
-    files: dict[str, Any] = dict(old["files"])
+    files = {key: mark for key, mark in old["files"].items() if _still_there(mark)}
     journal: dict[str, Any] = dict(old["journal"])
     for inp in inputs:
         done = progress.get(inp.name)
@@ -108,15 +222,11 @@ def next_state(
             continue
         if inp.argv and inp.argv[0] == "journalctl" and done.cursor:
             journal[inp.name] = done.cursor
-        elif (inp.path is not None and inp.whole_lines_only) or (
-            inp.path is not None and is_compressed(inp.path)
-        ):
-            stat = inp.path.stat()
-            files[str(inp.path)] = {
-                "inode": stat.st_ino,
+        elif inp.path is not None and inp.seen is not None:
+            files[_key(inp.seen)] = {
+                **_mark_of(inp.seen, inp.path.resolve()),
                 "offset": done.offset,
                 "line": done.line,
-                "size": stat.st_size,
             }
     return {"version": VERSION, "files": files, "journal": journal}
 

@@ -1,7 +1,13 @@
-"""--since/--until values: ISO 8601, epoch, `now`, `today`, `yesterday`, `-6h`, `-30m`, `-7d`."""
+"""--since/--until values: ISO 8601, epoch, `now`, `today`, `yesterday`, `-6h`, `-30m`, `-7d`.
+
+A relative time needs its sign: `-6h` is six hours before now, `+6h` six hours after it (which
+names something when EELOGS_NOW pins now to a past moment: `--since now --until +6h`). A bare
+`6h` is refused, because "since 6h" reads as both "the last 6 hours" and "6 hours from now".
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -29,11 +35,11 @@ def now() -> datetime:
     pinned = os.environ.get(NOW_VARIABLE, "").strip()
     if not pinned:
         return datetime.now(UTC)
-    if re.fullmatch(r"@?\d+(?:\.\d+)?", pinned):
-        return datetime.fromtimestamp(float(pinned.lstrip("@")), tz=UTC)
     try:
+        if re.fullmatch(r"@?\d+(?:\.\d+)?", pinned):
+            return datetime.fromtimestamp(float(pinned.lstrip("@")), tz=UTC)
         return _absolute(pinned)
-    except TimeSpecError as exc:
+    except (TimeSpecError, OverflowError, ValueError, OSError) as exc:
         raise TimeSpecError(
             f"cannot read {NOW_VARIABLE}={pinned!r}",
             "set it to ISO 8601 (2026-11-24T00:15:00Z) or epoch seconds, or unset it",
@@ -47,6 +53,15 @@ def resolve(spec: str, at: datetime | None = None) -> datetime:
     reads them.
     """
     moment = at or now()
+    try:
+        return _resolve(spec, moment)
+    except (OverflowError, ValueError, OSError) as exc:  # beyond datetime's years 1 to 9999
+        raise TimeSpecError(
+            f"the time {spec!r} is out of range", "give a moment between the years 1 and 9999"
+        ) from exc
+
+
+def _resolve(spec: str, moment: datetime) -> datetime:
     text = spec.strip().lower()
     local_midnight = moment.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
     named = {
@@ -60,10 +75,20 @@ def resolve(spec: str, at: datetime | None = None) -> datetime:
     relative = _RELATIVE.match(text)
     if relative:
         sign, amount, unit = relative.groups()
+        ago = text.endswith("ago")
+        if not sign and not ago:
+            raise TimeSpecError(
+                f"the relative time {spec.strip()!r} has no sign",
+                f"write -{text} for {amount}{unit[0]} before now, or +{text} for after it",
+            )
         seconds = float(amount) * _UNIT_SECONDS[unit[0]]
-        future = sign == "+" and not text.endswith("ago")
+        future = sign == "+" and not ago
         return moment + timedelta(seconds=seconds if future else -seconds)
-    if re.fullmatch(r"@?\d{9,16}(?:\.\d+)?", text):
+    if re.fullmatch(r"\d{8}", text):  # ISO 8601's basic date (20261124) comes before an epoch
+        with contextlib.suppress(TimeSpecError):
+            return _absolute(text)
+    if re.fullmatch(r"@?\d+(?:\.\d+)?", text):
+        # epoch seconds; above 1e11 (13 digits, as pino writes `time`) milliseconds
         value = float(text.lstrip("@"))
         return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=UTC)
     return _absolute(spec.strip())
@@ -82,6 +107,11 @@ def _absolute(spec: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.astimezone()  # local time, as journalctl
     return moment.astimezone(UTC)
+
+
+def from_ms(ms: int | None) -> datetime | None:
+    """An epoch in ms as an aware UTC datetime (None stays None: an open window edge)."""
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def to_ms(moment: datetime) -> int:

@@ -19,6 +19,7 @@ from typing import IO, Any
 import orjson
 
 from eelogs.catalog import Catalog
+from eelogs.errors import EelogsError
 from eelogs.framing import deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, iso, parse_payload
@@ -69,6 +70,26 @@ class Follower:
             self.handle.seek(0)
             return True
         return False
+
+
+def open_follower(path: Path, from_start: bool, on_idle: Callable[[], None]) -> Follower:
+    """Follow `path`, waiting for it first if it does not exist yet (like `tail -F`): a
+    watch started before EmailEngine wrote its first line must not give up. A file that
+    appears while we wait is read from its start."""
+    waited = False
+    while True:
+        try:
+            return Follower(path, from_start or waited)
+        except FileNotFoundError:
+            if not waited:
+                print(f"eelogs: waiting for {path} to appear", file=sys.stderr, flush=True)
+                waited = True
+            on_idle()
+            time.sleep(POLL_SECONDS)
+        except OSError as exc:
+            raise EelogsError(
+                f"cannot read {path}: {exc.strerror}", "check the path and its permissions"
+            ) from exc
 
 
 def stdin_lines(on_idle: Callable[[], None]) -> Iterator[str]:
@@ -135,7 +156,7 @@ class Watcher:
                 "title": pattern.title,
                 "action": pattern.action,
             },
-            f"{_clock(record.time_iso)}  {pattern.severity.upper():<8} {pattern.id}  "
+            f"{_when(record.time_iso)}  {pattern.severity.upper():<8} {pattern.id}  "
             f"{self._who(account)}: {pattern.action}",
         )
 
@@ -159,7 +180,7 @@ class Watcher:
                 "from": before,
                 "to": after,
             },
-            f"{_clock(record.time_iso)}  STATE    {self._who(account)}: {before} → {after}",
+            f"{_when(record.time_iso)}  STATE    {self._who(account)}: {before} → {after}",
         )
 
     def _provider(self, account: str) -> str | None:
@@ -195,8 +216,11 @@ class Watcher:
         self.out.flush()
 
 
-def _clock(time_iso: str | None) -> str:
-    return (time_iso or iso(int(time.time() * 1000)) or "")[11:19] + "Z"
+def _when(time_iso: str | None) -> str:
+    """`2026-11-23 10:00:05Z`: with the date, since a watch runs for days and a log that is
+    read from its start can be older than today."""
+    moment = time_iso or iso(int(time.time() * 1000)) or ""
+    return f"{moment[:10]} {moment[11:19]}Z"
 
 
 def stop_on_sigterm() -> None:

@@ -7,6 +7,7 @@ text ended by a NUL byte.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -43,8 +44,14 @@ class Browser:
         self._from_child, from_child_w = os.pipe()
 
         def wire() -> None:  # runs in the child: our pipe ends become its fds 3 and 4
-            os.dup2(to_child_r, 3)
-            os.dup2(from_child_w, 4)
+            # First move both ends above 4: a pipe end may itself be fd 3 or 4 (when the
+            # parent had them free), and dup2(3, 3) would keep its close-on-exec flag, or
+            # dup2(x, 3) could close the other end before it is moved.
+            high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 5) for fd in (to_child_r, from_child_w)]
+            for target, fd in zip((3, 4), high, strict=True):
+                os.dup2(fd, target)
+                os.set_inheritable(target, True)
+                os.close(fd)
 
         self.proc = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", "--window-size=1280,900", "about:blank"],

@@ -1,4 +1,10 @@
-"""Shared helpers: run the installed `eelogs` as a real subprocess, find sample files."""
+"""Shared helpers: run `eelogs` from this source tree as a real subprocess, find sample files.
+
+The suite tests the source tree, not whatever copy `pip install .` put in site-packages: an
+edit is tested at once, without reinstalling. The repository root goes first on sys.path
+(imports in the tests) and on PYTHONPATH (every subprocess, `python -m eelogs` included).
+test_cli.py keeps one test of the installed copy and the data files its wheel carries.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +23,20 @@ SAMPLES = REPO / "sample_logs"
 FRAMINGS = SAMPLES / "framings"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(SAMPLES))  # the sample generator's building blocks
+sys.path.insert(0, str(REPO))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
 
 
 def eelogs_command() -> list[str]:
-    found = shutil.which("eelogs", path=str(Path(sys.executable).parent)) or shutil.which("eelogs")
-    return [found] if found else [sys.executable, "-m", "eelogs"]
+    """`eelogs` from the source tree (PYTHONPATH above puts it before any installed copy)."""
+    return [sys.executable, "-m", "eelogs"]
+
+
+def installed_eelogs() -> str | None:
+    """The console script `pip install .` made, if any: the installed copy."""
+    return shutil.which("eelogs", path=str(Path(sys.executable).parent))
 
 
 def run(

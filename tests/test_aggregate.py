@@ -210,9 +210,11 @@ def test_first_night_without_a_baseline_warns_and_counts_everything_new(tmp_path
     assert first.returncode == 0
     assert f"Warning: no baseline at {latest} yet" in first.stderr
     found = json.loads(first.stdout)["findings"]
-    assert all(f["status"] == ("new" if f["open"] else "resolved") for f in found)
+    # over already and not open in the (empty) baseline: recovered, not resolved since it
+    assert all(f["status"] == ("new" if f["open"] else "recovered") for f in found)
     second = json.loads(run(args).stdout)
-    assert all(f["status"] == ("ongoing" if f["open"] else "resolved") for f in second["findings"])
+    assert all(f["status"] == ("ongoing" if f["open"] else "recovered") for f in second["findings"])
+    assert second["baseline"]["resolved_findings"] == []
     assert second["summary"]["new_since_baseline"] == 0
     (tmp_path / "bad.json").write_text("[1, 2]")
     broken = run([*args[:4], "--baseline", str(tmp_path / "bad.json")])

@@ -9,6 +9,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from conftest import REPO, eelogs_command, run
 
 SAMPLE = (REPO / "sample_logs/emailengine.log").read_text().splitlines()
+INSTALLED = "/usr/local/bin/eelogs"  # where the README's install steps put eelogs
 
 
 def _lines(start: int, count: int) -> str:
@@ -220,15 +222,18 @@ def test_watch_reads_stdin_to_its_end() -> None:
     assert rows[-1]["type"] == "summary" and rows[-1]["records"] == len(SAMPLE)
 
 
+UNITS = ("eelogs-nightly.service", "eelogs-nightly.timer", "eelogs-watch.service")
+ALERT = "eelogs-alert@.service"
+
+
 def test_contrib_units_are_valid(tmp_path: Path) -> None:
     analyzer = shutil.which("systemd-analyze")
     if analyzer is None:
         pytest.skip("systemd-analyze is not installed")
-    binary = eelogs_command()[0]
-    for name in ("eelogs-nightly.service", "eelogs-nightly.timer", "eelogs-watch.service"):
-        text = (REPO / "contrib" / name).read_text().replace("/usr/local/bin/eelogs", binary)
+    for name in (*UNITS, ALERT):  # any executable stands in for the installed eelogs
+        text = (REPO / "contrib" / name).read_text().replace(INSTALLED, sys.executable)
         (tmp_path / name).write_text(text)
-    for name in ("eelogs-nightly.service", "eelogs-nightly.timer", "eelogs-watch.service"):
+    for name in (*UNITS, ALERT):
         result = subprocess.run(
             [analyzer, "verify", str(tmp_path / name)], capture_output=True, text=True, check=False
         )
@@ -240,15 +245,46 @@ def test_contrib_units_are_valid(tmp_path: Path) -> None:
         assert problems == [], result.stderr
 
 
-def test_crontab_line_runs_as_written(tmp_path: Path) -> None:
+def test_the_nightly_failure_alert_is_shipped_and_mails_the_status(tmp_path: Path) -> None:
+    """OnFailure= names a unit that contrib/ ships, and that unit's command really writes the
+    failed unit's status to its output and mails it."""
+    nightly = (REPO / "contrib/eelogs-nightly.service").read_text()
+    assert "OnFailure=eelogs-alert@%n.service" in nightly.splitlines()
+    unit = (REPO / "contrib" / ALERT).read_text().splitlines()
+    command = next(line for line in unit if line.startswith("ExecStart="))[len("ExecStart=") :]
+    specifiers = {"%%": "\0", "%i": "eelogs-nightly.service", "%H": "ee-host", "\0": "%"}
+    for specifier, value in specifiers.items():  # systemd's expansions, in its order
+        command = command.replace(specifier, value)
+    argv = shlex.split(command.replace("$$", "$"))
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "systemctl").write_text('#!/bin/sh\necho "status of $*"\n')
+    (fake / "mail").write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/mail\ncat >> {tmp_path}/mail\n')
+    for tool in fake.iterdir():
+        tool.chmod(0o755)
+    env = {"PATH": f"{fake}:/usr/bin:/bin", "EELOGS_ALERT_TO": "ops@example.com"}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+    status = "status of status --full --no-pager --lines=30 eelogs-nightly.service"
+    assert done.stdout == status + "\n"
+    assert (tmp_path / "mail").read_text().splitlines() == [
+        "-s eelogs: eelogs-nightly.service failed on ee-host ops@example.com",
+        status,
+    ]
+
+
+def test_cron_file_line_runs_as_written(tmp_path: Path) -> None:
+    """contrib/cron.d-eelogs is an /etc/cron.d file: minute hour day month weekday USER
+    command. Its nightly line, run as cron would, names the report after the day it covers."""
     line = next(
         line
-        for line in (REPO / "contrib/crontab").read_text().splitlines()
+        for line in (REPO / "contrib/cron.d-eelogs").read_text().splitlines()
         if line.startswith("15 0 * * *")
     )
-    command = line.split(None, 6)[6].split(" >/dev/null")[0].replace("\\%", "%")
+    fields = line.split(None, 6)
+    assert fields[5] == "eelogs"  # the user field of /etc/cron.d
+    command = fields[6].split(" >/dev/null")[0].replace("\\%", "%")
     words = shlex.split(command)
-    assert words[:2] == ["eelogs", "analyze"]  # after the user field: the program
+    assert words[:2] == [INSTALLED, "analyze"]  # the binary the README installs
     args = [w.replace("/var/lib/eelogs", str(tmp_path)) for w in words[1:]]
     fake = tmp_path / "bin" / "journalctl"
     fake.parent.mkdir()
@@ -259,7 +295,7 @@ def test_crontab_line_runs_as_written(tmp_path: Path) -> None:
     env = {"PATH": f"{fake.parent}:{os.environ['PATH']}", "EELOGS_NOW": "2026-11-24T00:15:00"}
     result = run(args, env={**env, "TZ": "UTC"})
     assert result.returncode == 1, result.stderr  # the sample has high problems: cron mails
-    assert [p.name for p in (tmp_path / "reports").glob("*.html")] == ["2026-11-24.html"]
+    assert [p.name for p in (tmp_path / "reports").glob("*.html")] == ["2026-11-23.html"]
     assert (tmp_path / "latest.json").exists()
     window = json.loads((tmp_path / "latest.json").read_text())["eelogs"]["window"]
     assert window == {"since": "2026-11-23T00:00:00.000Z", "until": "2026-11-24T00:00:00.000Z"}

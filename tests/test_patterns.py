@@ -234,7 +234,7 @@ def test_a_user_pattern_folder_adds_patterns(tmp_path: Path) -> None:
     log.write_text('{"level":40,"time":1795420800000,"account":"a1","msg":"Custom failure"}\n')
     result = run(["analyze", "--format", "json", "--patterns", str(tmp_path), str(log)])
     assert [f["pattern"] for f in json.loads(result.stdout)["findings"]] == ["my-pattern"]
-    assert run(["patterns", "check", str(tmp_path)]).stdout.startswith("ok: 1 patterns")
+    assert run(["patterns", "check", str(tmp_path)]).stdout.startswith("ok: 1 pattern, ")
 
 
 def test_catastrophic_user_regex_is_cut_off_and_the_run_finishes(tmp_path: Path) -> None:

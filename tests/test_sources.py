@@ -314,3 +314,33 @@ def test_failing_docker_is_an_error_not_a_partial_report(tmp_path: Path) -> None
     assert "No such container" in result.stderr
     assert "Hint:" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_folder_skips_files_that_are_not_text_logs(tmp_path: Path) -> None:
+    """A log folder also holds screenshots and core dumps: they are skipped and counted,
+    not read as thousands of unparsed lines; .gz and .zst logs are still read."""
+    sample = (SAMPLES / "emailengine.log").read_text().splitlines(keepends=True)
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "ee.log").write_text("".join(sample[:100]))
+    (folder / "ee.log.1.gz").write_bytes(gzip.compress("".join(sample[100:250]).encode()))
+    shutil.copy(FRAMINGS / "journal.json.zst", folder / "journal.json.zst")
+    (folder / "screenshot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64)
+    (folder / "core").write_bytes(b"text\0more\n" * 100)
+    (folder / "ticket.pdf").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")  # no NUL
+    (folder / "blob").write_bytes(bytes(range(256)) * 16)  # no known signature
+    damaged = "".join(sample[250:260]).encode() + b"\x00\xff crash\n"  # a log with a NUL
+    (folder / "ee.log.2").write_bytes(damaged + "".join(sample[260:300]).encode())
+    zst_records = analyze_json(str(FRAMINGS / "journal.json.zst"))["input"]["records"]
+    for spec in (str(folder), str(folder / "*")):
+        result = run(["analyze", "--format", "json", spec])
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)["input"]
+        assert (report["records"], report["unparsed"]) == (300 + zst_records, 1)
+        assert report["skipped_files"] == 4
+        read = ("ee.log", "ee.log.1.gz", "ee.log.2", "journal.json.zst")
+        assert report["sources"] == [str(folder / name) for name in read]
+        said = f"eelogs: skipped 4 file(s) that are not text logs: {folder / 'blob'} and 3 more"
+        assert said in result.stderr
+    alone = analyze_json(str(folder / "ee.log"))["input"]  # nothing skipped: the key is there
+    assert alone["skipped_files"] == 0
