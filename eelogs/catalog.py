@@ -134,7 +134,10 @@ def load_catalog(extra: Sequence[Path] = (), include_default: bool = True) -> Ca
             seen[pattern.id] = path
             patterns.append(pattern)
     _check_also(patterns)
-    _check_codes(tables, seen)
+    if include_default:
+        # the shipped code table names shipped patterns: a user's folder checked on its
+        # own does not load them, and its own patterns simply get no code rows
+        _check_codes(tables, seen)
     return Catalog(tuple(patterns), tuple(folders), tables)
 
 
