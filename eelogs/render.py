@@ -171,7 +171,22 @@ def _docs(report: dict[str, Any], catalog: Catalog) -> dict[str, dict[str, Any]]
         account = accounts[0] if len(accounts) == 1 else "<account>"
         docs = dict(pattern.docs)
         docs["fix"] = str(docs["fix"]).replace("{account}", account).strip()
+        docs["context_notes"] = _context_notes(finding, pattern.docs, catalog)
         out[pattern.id] = docs
+    return out
+
+
+def _context_notes(
+    finding: dict[str, Any], docs: dict[str, Any], catalog: Catalog
+) -> list[tuple[str, str]]:
+    """The pattern's remedy notes for the operations this finding was seen in."""
+    notes = docs.get("contexts") or {}
+    seen = (finding.get("fields") or {}).get("context") or []
+    out = []
+    for context_id in seen:
+        context = catalog.tables.context(context_id)
+        if context_id in notes:
+            out.append((context.title if context else context_id, str(notes[context_id])))
     return out
 
 

@@ -204,3 +204,14 @@ def test_patterns_check_prints_the_coverage() -> None:
     result = run(["patterns", "check"])
     assert "coverage:" in result.stdout + result.stderr
     assert "EmailEngine log call sites" in result.stdout + result.stderr
+
+
+def test_a_finding_gives_the_remedy_note_of_the_operation_it_was_seen_in() -> None:
+    err = {"type": "Error", "message": "certificate has expired", "code": "CERT_HAS_EXPIRED"}
+    hook = _line(50, "Failed posting webhook", account="a", event="messageNew", err=err)
+    imap = _line(50, "Failed to connect", component="connection-client", account="b", err=err)
+    for fmt in ("md", "html"):
+        with_hook = run(["analyze", "--format", fmt], stdin=hook + "\n" + imap + "\n").stdout
+        assert "In Webhook delivery:" in with_hook and "renew it on the receiving" in with_hook
+        only_imap = run(["analyze", "--format", fmt], stdin=imap + "\n").stdout
+        assert "tls-cert-expired" in only_imap and "In Webhook delivery:" not in only_imap
