@@ -110,18 +110,22 @@ def _contexts(path: Path, lists: dict[str, tuple[Any, ...]]) -> tuple[Context, .
             raise compiler.fail(where, "id and title are required", 'id = "imap-auth"')
         if any(c.id == cid for c in out):
             raise compiler.fail(f"{where}.id", f"{cid!r} is defined twice", "merge the two")
-        blocks = table.get("match")
-        if not isinstance(blocks, list) or not blocks:
-            raise compiler.fail(f"{where}.match", "no [[context.match]] block", "add one")
-        out.append(
-            Context(
-                cid,
-                title,
-                tuple(compiler.block(f"{where}.match[{j}]", b) for j, b in enumerate(blocks)),
-                compiler.examples(f"{where}.examples", table.get("examples")),
-            )
-        )
+        blocks, examples = _blocks_and_examples(compiler, where, table, "context")
+        out.append(Context(cid, title, blocks, examples))
     return tuple(out)
+
+
+def _blocks_and_examples(
+    compiler: BlockCompiler, where: str, table: dict[str, Any], kind: str
+) -> tuple[tuple[Block, ...], tuple[Example, ...]]:
+    """A table's [[<kind>.match]] blocks (at least one) and its [[<kind>.examples]]."""
+    blocks = table.get("match")
+    if not isinstance(blocks, list) or not blocks:
+        raise compiler.fail(f"{where}.match", f"no [[{kind}.match]] block", "add one")
+    return (
+        tuple(compiler.block(f"{where}.match[{j}]", b) for j, b in enumerate(blocks)),
+        compiler.examples(f"{where}.examples", table.get("examples")),
+    )
 
 
 def _codes(path: Path) -> tuple[Code, ...]:
@@ -145,14 +149,8 @@ def _expected(path: Path, lists: dict[str, tuple[Any, ...]]) -> tuple[Expected, 
     for i, table in enumerate(_read(path).get("expected", [])):
         where = f"expected[{i}]"
         compiler.unknown(table, EXPECTED_KEYS, f"{where}.")
-        blocks = table.get("match")
-        if not isinstance(table.get("reason"), str) or not isinstance(blocks, list) or not blocks:
-            raise compiler.fail(where, "reason and [[expected.match]] are required", "")
-        out.append(
-            Expected(
-                table["reason"],
-                tuple(compiler.block(f"{where}.match[{j}]", b) for j, b in enumerate(blocks)),
-                compiler.examples(f"{where}.examples", table.get("examples")),
-            )
-        )
+        if not isinstance(table.get("reason"), str):
+            raise compiler.fail(where, "reason is required", 'reason = "why this is harmless"')
+        blocks, examples = _blocks_and_examples(compiler, where, table, "expected")
+        out.append(Expected(table["reason"], blocks, examples))
     return tuple(out)
