@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -270,6 +271,10 @@ def _fail(message: str, hint: str | None) -> NoReturn:
 
 def main() -> None:
     """Entry point: library errors become `Error:`/`Hint:` and exit 2, never a traceback."""
+    # A reader that goes away (`| head`) ends the run quietly with 141, as for other Unix
+    # tools: click would turn the broken pipe into exit 1, which --fail-on uses.
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         cli(standalone_mode=False, prog_name="eelogs")  # also as `python -m eelogs`
     except EelogsError as exc:
@@ -286,7 +291,8 @@ def main() -> None:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
     except BrokenPipeError:
-        # `eelogs … | head`: the reader left; say nothing and stop
+        # `eelogs … | head`: the reader left; say nothing and stop with 128 + SIGPIPE, as
+        # other Unix tools do, so --fail-on's exit 1 is never mistaken for it
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+        sys.exit(141)

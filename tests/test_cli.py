@@ -149,16 +149,21 @@ def test_bad_option_is_a_usage_error() -> None:
     assert "Invalid value for '--format'" in result.stderr
 
 
-def test_closed_pipe_is_quiet() -> None:
+def test_closed_pipe_is_quiet_and_exits_141() -> None:
     proc = subprocess.run(
-        f"{' '.join(eelogs_command())} classify {SAMPLE} | head -1",
-        shell=True,
+        [
+            "bash",
+            "-c",
+            f"{' '.join(eelogs_command())} classify {SAMPLE} | head -1; "
+            'echo "status=${PIPESTATUS[0]}" >&2',
+        ],
         capture_output=True,
         text=True,
         check=False,
     )
     assert proc.stdout.count("\n") == 1
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+    assert "status=141" in proc.stderr  # the contract: 141 when the reader went away
 
 
 @pytest.mark.parametrize(
