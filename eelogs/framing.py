@@ -219,9 +219,39 @@ def loads(text: str) -> Any:
     if len(text) > _PRETTY_MAX_CHARS or not text.rstrip().endswith(("}", "]")):
         return None
     try:
-        return json.loads(text)
+        found = json.loads(text)
     except (ValueError, RecursionError):
         return None
+    # Node cuts strings inside an emoji and writes a lone surrogate escape (\ud83d); orjson
+    # refuses it, the standard library keeps it, and no output could encode it. Written as
+    # UTF-8 by Node it would be U+FFFD, so that is what the record holds.
+    return _without_lone_surrogates(found) if _SURROGATE_ESCAPE.search(text) else found
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """The same value with every lone surrogate replaced by U+FFFD (iterative: any depth)."""
+    fixed = _fix_text(value)
+    stack = [fixed] if isinstance(fixed, (dict, list)) else []
+    while stack:
+        node = stack.pop()
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        if isinstance(node, dict):
+            node.clear()
+        for key, item in items:
+            item = _fix_text(item)
+            if isinstance(item, (dict, list)):
+                stack.append(item)
+            node[_fix_text(key)] = item
+    return fixed
+
+
+def _fix_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
 
 
 def _strip_prefix(line: str) -> tuple[str, int | None, str]:

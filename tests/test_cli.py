@@ -308,3 +308,19 @@ def test_a_window_code_without_that_edge_is_an_error(tmp_path: Path) -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "there is no --since" in result.stderr and "Hint: add --since TIME" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lone_surrogate_escape_is_read_as_a_replacement_character(tmp_path: Path) -> None:
+    # Node writes these when it cuts a string inside an emoji: never a traceback
+    line = (
+        '{"level":50,"time":1795428000000,"msg":"Failed to connect","account":"a\\ud83d",'
+        '"err":{"code":"ECONNREFUSED","message":"connect ECONNREFUSED 10.0.0.1:993"}}\n'
+    )
+    log = tmp_path / "cut.log"
+    log.write_text(line)
+    for fmt in ("text", "md", "html", "json"):
+        result = run(["analyze", str(log), "--format", fmt])
+        assert result.returncode == 0, result.stderr
+        assert "a\ufffd" in result.stdout or "a&#xfffd;" in result.stdout.lower()
+    rows = run(["classify", str(log)])
+    assert rows.returncode == 0 and json.loads(rows.stdout)["account"] == "a\ufffd"
