@@ -25,7 +25,7 @@ from eelogs.conditions import Block, Condition
 from eelogs.dispatch import needs_err
 from eelogs.match import Classifier
 from eelogs.parse import Record
-from eelogs.signals import needle as signal_needle
+from eelogs.signals import needles as signal_needles
 from eelogs.states import BY_MSG, CONDITIONAL, HEALTHY, STATE_KEYS, STATES, next_state
 
 LINE, MSG = pl.col("line"), pl.col("msg")
@@ -98,7 +98,7 @@ class FastPlan:
             if test.by_msg or not any(self._exact(test, None, lv) for lv in _FAST_LEVELS):
                 continue
             if test.groups:  # one needle of each group must be there: any group will do
-                hits.update(max(test.groups, key=lambda g: min(map(len, g))))
+                hits.update(max(test.groups, key=_selectivity))
             else:
                 everything = True
         return tuple(sorted(hits)), everything
@@ -209,6 +209,13 @@ def _found(needles: tuple[str, ...]) -> tuple[pl.Expr, ...]:
     return tuple(masks)
 
 
+def _selectivity(group: Iterable[str]) -> tuple[bool, int]:
+    """How rare a group's needles are likely to be: words from error texts and codes before
+    quoted field values (`"imap-connection"` is on every imapflow line), then longer first."""
+    needles = tuple(group)
+    return (not all(n.startswith('"') for n in needles), min(map(len, needles)))
+
+
 def _first_msg(test: _Test) -> Any:
     return next((c for c in test.exact if c.path == "msg"), None)
 
@@ -249,13 +256,17 @@ def _combined(sources: list[str]) -> Callable[[pl.Series], pl.Series]:
 def _test(pattern: Pattern, block: Block) -> _Test:
     exact: list[Condition] = []
     groups: list[tuple[str, ...]] = []
+    keys: list[tuple[str, ...]] = []  # "this key is there": true of most lines, a weak filter
     for cond in block.conditions:
         if cond.path in ("msg", "level"):
             exact.append(cond)
             continue
         options = _needles(cond)
         if options:
-            groups.append(tuple(options))
+            (keys if cond.modifier == "exists" else groups).append(tuple(options))
+    # a group left out only makes the test more willing to route: keep key groups only when
+    # nothing better says what the line holds
+    groups = groups or keys
     by_msg = any(c.path == "msg" for c in exact)
     return _Test(pattern, tuple(exact), tuple(groups), by_msg)
 
@@ -266,7 +277,7 @@ def _needles(cond: Condition) -> list[str]:
     if cond.path == "context":
         return []  # the context table decides: any line could be in any context
     if cond.path == "signal":
-        return [signal_needle(v) for v in cond.values]
+        return [n for v in cond.values for n in signal_needles(v)]
     if cond.modifier == "exists":
         key = next((k for k in reversed(cond.path.split(".")) if not k.isdigit()), "")
         return [_json(key)] if cond.values[0] and key and cond.path != "error_text" else []

@@ -47,8 +47,10 @@ def check_example(classifier: Classifier, pattern: Pattern, example: Example) ->
     fields = classifier.try_pattern(pattern, record)
     matched = fields is not None
     if example.expect in ("no-match", "todo-match"):
-        if matched and example.expect == "no-match" and _claimed_by_a_finer_form(
-            classifier, pattern, record
+        if (
+            matched
+            and example.expect == "no-match"
+            and _claimed_by_a_finer_form(classifier, pattern, record)
         ):
             return None
         if matched:

@@ -72,10 +72,22 @@ def signals(err: dict[str, Any] | None, data: dict[str, Any], msg: str) -> froze
     return frozenset(found)
 
 
-def needle(signal: str) -> str:
-    """A substring every raw line carrying `signal` contains (its value is copied from the
-    line as it was written), so a quick scan of raw text can rule lines out."""
-    return signal.partition(":")[2]
+def needles(signal: str) -> list[str]:
+    """Substrings one of which every raw line carrying `signal` contains, so a quick scan of
+    raw text can rule lines out. A word is copied from the line as written; a number would
+    match any timestamp or id, so it is looked for in the forms this module reads it from:
+    after its key (JSON has no space there) or in the text forms of `_from_text`."""
+    kind, _, value = signal.partition(":")
+    if not value.isdigit():
+        return [value]
+    if kind == "aadsts":
+        return [f"AADSTS{value}", '"error_codes":[']
+    if kind == "http":
+        keys = (*_HTTP_KEYS, "code")
+        return [f'"{key}":{value}' for key in keys] + [f'"{key}":"{value}"' for key in keys]
+    if kind == "smtp":
+        return [f'"responseCode":{value}', f"{value} ", f"{value}-"]
+    return [value]
 
 
 def _walk(roots: list[tuple[Any, str, int]]) -> Iterator[tuple[str, Any]]:
