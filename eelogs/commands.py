@@ -120,7 +120,10 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     )
     report = analyze(inputs, analysis, progress)
     report["input"]["skipped_files"] = len(skipped)
-    report["input"]["warnings"] = check_input(report, inputs, empty_folders, state is not None)
+    damaged = {name: done.damaged for name, done in progress.items() if done.damaged}
+    report["input"]["warnings"] = check_input(
+        report, inputs, empty_folders, state is not None, damaged
+    )
     for warning in report["input"]["warnings"]:
         click.echo(f"Warning: {warning}", err=True)
     report = _scrubbed(report, opts["no_redact"], opts["pseudonymize"])
@@ -171,13 +174,26 @@ def _empty_folders(specs: Sequence[str], inputs: Sequence[Input]) -> list[str]:
 
 
 def check_input(
-    report: dict[str, Any], inputs: Sequence[Input], empty_folders: Sequence[str], incremental: bool
+    report: dict[str, Any],
+    inputs: Sequence[Input],
+    empty_folders: Sequence[str],
+    incremental: bool,
+    damaged: dict[str, str] | None = None,
 ) -> list[str]:
     """What the input counters say about the run: an error (exit 2) when the input was not
-    EmailEngine's log or an --account names no record, else the warnings for stderr and the
-    report. A run that read nothing useful must not look like a healthy night."""
+    EmailEngine's log, an --account names no record, or nothing at all was readable, else the
+    warnings for stderr and the report. A run that read nothing useful must not look like a
+    healthy night."""
     seen = report["input"]
     warnings = [f"the folder {folder} held no log files" for folder in empty_folders]
+    warnings += [f"{name}: {why}; what came before the damage was analysed"
+                 for name, why in (damaged or {}).items()]  # fmt: skip
+    if seen["lines"] == 0 and damaged and len(damaged) == len(inputs):
+        raise EelogsError(
+            f"nothing was readable: {'; '.join(f'{n}: {w}' for n, w in damaged.items())}",
+            "check the archives (gzip -t, zstd -t); a file still being compressed is read "
+            "whole on the next run",
+        )
     if seen["lines"] == 0:
         if inputs:  # a quiet night with --state is normal: a warning, not an error
             warnings.append(_nothing_read(inputs, incremental))

@@ -76,7 +76,7 @@ def read_fast(inp: Input, run: FastRun, progress: Progress) -> None:
 def _read_blocks(inp: Input, run: FastRun, progress: Progress, bar: ProgressBar) -> None:
     """Blocks are read and turned into columns one ahead, in a thread (polars lets go of the
     GIL), while this one feeds the previous block to the collector."""
-    with open_binary(inp) as stream, ThreadPoolExecutor(max_workers=1) as pool:
+    with open_binary(inp, progress) as stream, ThreadPoolExecutor(max_workers=1) as pool:
         if inp.start_offset:
             stream.seek(inp.start_offset)
         reader = _LineBlocks(stream, inp.whole_lines_only, run.plan)

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,7 @@ class Progress:
     offset: int = 0
     line: int = 0
     cursor: str | None = None
+    damaged: str | None = None  # why a compressed input ended early (what came before counts)
 
 
 def expand_inputs(specs: Sequence[str], skipped: list[Path] | None = None) -> list[Input]:
@@ -190,7 +192,7 @@ def read_lines(inp: Input, progress: Progress | None = None) -> Iterator[str]:
             progress.line += 1
             yield line
         return
-    with open_binary(inp) as stream:
+    with open_binary(inp, progress) as stream:
         if inp.start_offset:
             stream.seek(inp.start_offset)
         for raw in stream:
@@ -201,19 +203,68 @@ def read_lines(inp: Input, progress: Progress | None = None) -> Iterator[str]:
             yield raw.decode("utf-8", "replace").rstrip("\r\n")
 
 
-def open_binary(inp: Input) -> IO[bytes]:
+def open_binary(inp: Input, progress: Progress | None = None) -> IO[bytes]:
+    """The input's bytes, decompressed. A damaged archive ends where the damage starts, and
+    `progress.damaged` says why: one half-written .gz must not stop a whole folder run."""
     if inp.path is None:
         stdin: Any = sys.stdin.buffer
-        return _decompressed(
-            stdin if isinstance(stdin, io.BufferedReader) else io.BufferedReader(stdin), inp.name
-        )
-    try:
-        handle = open(inp.path, "rb")  # noqa: SIM115 - closed by the caller's with-block
-    except OSError as exc:
-        raise SourceError(
-            f"cannot read {inp.path}: {exc.strerror}", "check the path and its permissions"
-        ) from exc
-    return _decompressed(handle, inp.name)
+        handle = stdin if isinstance(stdin, io.BufferedReader) else io.BufferedReader(stdin)
+    else:
+        try:
+            handle = open(inp.path, "rb")  # noqa: SIM115 - closed by the caller's with-block
+        except OSError as exc:
+            raise SourceError(
+                f"cannot read {inp.path}: {exc.strerror}", "check the path and its permissions"
+            ) from exc
+    stream = _decompressed(handle, inp.name)
+    if stream is handle:
+        return stream
+    return io.BufferedReader(_EndsAtDamage(stream, progress or Progress()))
+
+
+_DAMAGE_STEP = 64 * 1024
+
+
+class _EndsAtDamage(io.RawIOBase):
+    """A decompressed stream that reads as ending where the archive is damaged (truncated,
+    a bad CRC, trailing garbage, a corrupt frame) and notes why, instead of raising."""
+
+    def __init__(self, inner: IO[bytes], progress: Progress) -> None:
+        super().__init__()
+        self._inner, self._progress = inner, progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._progress.damaged is not None:
+            return 0
+        # small steps: what one step decompressed is lost when the damage interrupts it
+        size = min(len(buffer), _DAMAGE_STEP)
+        read = getattr(self._inner, "read1", self._inner.read)
+        try:
+            data = read(size)
+        except (EOFError, OSError, ValueError, zlib.error) as exc:
+            self._progress.damaged = _damage(exc)
+            return 0
+        except Exception as exc:  # zstandard's ZstdError derives from Exception only
+            if type(exc).__name__ != "ZstdError":
+                raise
+            self._progress.damaged = _damage(exc)
+            return 0
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._inner.close()
+        super().close()
+
+
+def _damage(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "it ends before its compressed data does (truncated)"
+    return f"it is damaged ({str(exc) or type(exc).__name__})"
 
 
 def is_compressed(path: Path) -> bool:

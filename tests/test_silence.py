@@ -168,3 +168,33 @@ def test_docker_logs_of_a_missing_container_is_an_error(tmp_path: Path) -> None:
     assert "`docker logs --timestamps ee-typo` exited with status 1" in first
     assert "No such container: ee-typo" in first
     assert "docker ps -a" in hint
+
+
+def test_a_damaged_archive_is_named_and_the_rest_is_analysed(tmp_path: Path) -> None:
+    import gzip
+
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    text = (REPO / "sample_logs/emailengine.log").read_bytes()
+    whole = gzip.compress(text)
+    (folder / "cut.log.gz").write_bytes(whole[: len(whole) // 2])  # half-written archive
+    (folder / "tail.log.gz").write_bytes(gzip.compress(text[:20000]) + b"garbage after it")
+    (folder / "good.log").write_bytes(text)
+    result = run(["analyze", str(folder), "--format", "json"])
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Interrupted" not in result.stderr
+    report = json.loads(result.stdout)
+    damaged = [w for w in report["input"]["warnings"] if "what came before the damage" in w]
+    assert {w.split(":")[0].rsplit("/", 1)[-1] for w in damaged} == {"cut.log.gz", "tail.log.gz"}
+    assert report["input"]["records"] > len(text.splitlines())  # good.log and readable parts
+    assert all(f"Warning: {w}" in result.stderr for w in damaged)
+    text_report = run(["analyze", str(folder / "cut.log.gz")]).stdout
+    assert "cut.log.gz: it ends before its compressed data does" in text_report
+
+
+def test_only_unreadable_archives_is_an_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.log.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00not a deflate stream at all")
+    result = run(["analyze", str(bad)])
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: nothing was readable:") and "Hint:" in result.stderr
