@@ -124,11 +124,9 @@ def _problems(classifier: Classifier, known: set[str], sites: tuple[Site, ...]) 
         if site.expect is not None and site.expect not in known:
             yield f"{where}: expects {site.expect!r}, which the catalog does not have"
             continue
-        found = classifier.classify(record)
+        found, context = classifier.classify_with_context(record)
         got = found.pattern.id if found else None
         if got != site.expect:
             yield f"{where}: example gets {got!r}, the inventory says {site.expect!r}"
-        if site.outcome != "ignored" and site.context is not None:
-            context = classifier.context(record)
-            if context != site.context:
-                yield f"{where}: context is {context!r}, the inventory says {site.context!r}"
+        if site.outcome != "ignored" and site.context not in (None, context):
+            yield f"{where}: context is {context!r}, the inventory says {site.context!r}"

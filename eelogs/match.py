@@ -62,10 +62,17 @@ class Classifier:
 
     def classify(self, record: Record) -> Match | None:
         """The single best pattern for this record, or None."""
-        view = self.view(record)  # one per record: it caches text, signals and context
+        return self._classify(self.view(record))
+
+    def classify_with_context(self, record: Record) -> tuple[Match | None, str | None]:
+        """The best pattern and the record's context, from one look at the record."""
+        view = self.view(record)
+        return self._classify(view), view.context
+
+    def _classify(self, view: _View) -> Match | None:
         if self.expected(view):
             return None
-        for pattern in self._dispatch.candidates(record, view):
+        for pattern in self._dispatch.candidates(view.record, view):
             fields = self._try(pattern, view)
             if fields is not None:
                 return Match(pattern, fields)
@@ -191,6 +198,10 @@ class _View:
         self._signals: list[str] | None = None
         self._context: Any = _UNSET
         self._find_context = find_context
+
+    @property
+    def record(self) -> Record:
+        return self._record
 
     @property
     def signals(self) -> list[str]:

@@ -151,14 +151,14 @@ def classify_stream(
             continue
         if not window.admits(entry):
             continue
-        found = classifier.classify(entry)
+        found, context = classifier.classify_with_context(entry)
         providers.observe(entry)
         provider = providers.best(entry.account)
         yield {
             "line": entry.line,
             "pattern": found.pattern.id if found else None,
             "severity": found.pattern.severity if found else None,
-            "context": classifier.context(entry),
+            "context": context,
             "account": entry.account,
             "provider": provider,
             "time": entry.time_iso,
