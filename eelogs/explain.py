@@ -30,8 +30,7 @@ def explain(pattern: Pattern, tables: RuleTables) -> str:
         lines.extend(_indent(str(docs[key]).replace("{account}", "<account>")))
         lines.append("")
     for context, note in (docs.get("contexts") or {}).items():
-        found = tables.context(context)
-        lines.append(f"In {found.title if found else context} ({context}):")
+        lines.append(f"In {tables.context_title(context)} ({context}):")
         lines.extend(_indent(str(note)))
         lines.append("")
     codes = tables.codes_for(pattern.id)
@@ -68,9 +67,7 @@ def explain(pattern: Pattern, tables: RuleTables) -> str:
 
 def _where(pattern: Pattern, tables: RuleTables) -> list[str]:
     """Where the pattern applies: its contexts and the lowest level it looks at."""
-    titles = [
-        f"{found.title} ({c})" if (found := tables.context(c)) else c for c in pattern.contexts
-    ]
+    titles = [f"{tables.context_title(c)} ({c})" for c in pattern.contexts]
     lines = [f"Applies to: {', '.join(titles)}"] if titles else []
     level = _LEVEL_NAMES.get(pattern.min_level, str(pattern.min_level))
     lines.append(f"Records at {level} and above (debug and trace only where a pattern opts in).")

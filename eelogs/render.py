@@ -182,12 +182,7 @@ def _context_notes(
     """The pattern's remedy notes for the operations this finding was seen in."""
     notes = docs.get("contexts") or {}
     seen = (finding.get("fields") or {}).get("context") or []
-    out = []
-    for context_id in seen:
-        context = catalog.tables.context(context_id)
-        if context_id in notes:
-            out.append((context.title if context else context_id, str(notes[context_id])))
-    return out
+    return [(catalog.tables.context_title(c), str(notes[c])) for c in seen if c in notes]
 
 
 # {since:%Y-%m-%d} / {until:…} in -o and --save-json: the window's edges, not the run's moment

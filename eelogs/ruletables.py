@@ -64,8 +64,10 @@ class RuleTables:
     def codes_for(self, pattern_id: str) -> tuple[Code, ...]:
         return tuple(c for c in self.codes if c.pattern == pattern_id)
 
-    def code(self, signal: str) -> Code | None:
-        return next((c for c in self.codes if c.signal == signal), None)
+    def context_title(self, context_id: str) -> str:
+        """The operation's name for people (`IMAP login`), or its id when it has none."""
+        found = self.context(context_id)
+        return found.title if found else context_id
 
 
 def load_tables(folder: Path) -> RuleTables:
