@@ -137,7 +137,7 @@ def is_text_log(path: Path) -> bool:
             head = handle.read(4096)
     except OSError:
         return True  # the reader reports why it cannot be read
-    if head.startswith(_GZIP_MAGIC) or head.startswith(_ZSTD_MAGIC):
+    if _compressed(head):
         return True
     if head.startswith(_BINARY_MAGIC):
         return False
@@ -274,7 +274,12 @@ def is_compressed(path: Path) -> bool:
             magic = handle.read(4)
     except OSError:
         return False
-    return magic.startswith(_GZIP_MAGIC) or magic == _ZSTD_MAGIC
+    return _compressed(magic)
+
+
+def _compressed(head: bytes) -> bool:
+    """Whether a file's first bytes are gzip's or zstd's signature."""
+    return head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC))
 
 
 def _decompressed(stream: io.BufferedReader[Any], name: str) -> IO[bytes]:
