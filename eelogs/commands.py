@@ -15,6 +15,7 @@ from eelogs import timespec
 from eelogs.aggregate import Scope
 from eelogs.baseline import load_baseline
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
+from eelogs.conditions import abandoned_warning
 from eelogs.errors import EelogsError
 from eelogs.filters import plural
 from eelogs.match import Classifier
@@ -188,6 +189,8 @@ def check_input(
     warnings = [f"the folder {folder} held no log files" for folder in empty_folders]
     warnings += [f"{name}: {why}; what came before the damage was analysed"
                  for name, why in (damaged or {}).items()]  # fmt: skip
+    abandoned = seen.get("abandoned_patterns", {})
+    warnings += [abandoned_warning(rule, why) for rule, why in abandoned.items()]
     if seen["lines"] == 0 and damaged and len(damaged) == len(inputs):
         raise EelogsError(
             f"nothing was readable: {'; '.join(f'{n}: {w}' for n, w in damaged.items())}",
