@@ -40,7 +40,7 @@ from eelogs.sources import (
     is_terminal_stdin,
     journal_input,
 )
-from eelogs.state import load_state, next_state, plan_inputs, save_state
+from eelogs.state import load_state, lock_state, next_state, plan_inputs, save_state
 
 
 def _window(since: str | None, until: str | None, accounts: Sequence[str] = ()) -> Window:
@@ -92,6 +92,11 @@ def _inputs(
 def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     """`eelogs analyze`: returns the exit code (0, or 1 when --fail-on is reached)."""
     window = _window(opts["since"], opts["until"], opts["accounts"])
+    if opts["templates"] is not None and not opts["templates"].is_dir():
+        raise EelogsError(
+            f"no templates folder {opts['templates']}",
+            "give a folder of report.<format>.j2 files, or drop --templates for the shipped ones",
+        )
     catalog = load_catalog(list(opts["pattern_dirs"]))
     baseline = load_baseline(opts["baseline"]) if opts["baseline"] else None
     if opts["baseline"] and baseline is None:
@@ -108,9 +113,12 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     skipped: list[Path] = []
     inputs = _inputs(specs, opts["journal"], opts["docker"], window, skipped)
     empty_folders = _empty_folders(specs, inputs)
+    # held to the end of the run: a second run on the same state waits, then fails
+    state_lock = lock_state(opts["state_file"]) if opts["state_file"] else None
     state = load_state(opts["state_file"]) if opts["state_file"] else None
+    reread: list[str] = []
     if state is not None:
-        inputs = plan_inputs(inputs, state)
+        inputs = plan_inputs(inputs, state, reread)
     progress: dict[str, Progress] = {}
     analysis = Analysis(
         catalog,
@@ -122,7 +130,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     report = analyze(inputs, analysis, progress)
     report["input"]["skipped_files"] = len(skipped)
     damaged = {name: done.damaged for name, done in progress.items() if done.damaged}
-    report["input"]["warnings"] = check_input(
+    report["input"]["warnings"] = reread + check_input(
         report, inputs, empty_folders, state is not None, damaged
     )
     for warning in report["input"]["warnings"]:
@@ -144,6 +152,8 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         write_atomic(json_target, json_text, compress=is_gzip_name(json_target))
     if state is not None:  # only now: a failed run must read the same records again
         save_state(opts["state_file"], next_state(state, inputs, progress))
+    if state_lock is not None:
+        state_lock.close()
     click.echo(summary_line(report), err=True)
     return 1 if opts["fail_on"] and _reaches(report, opts["fail_on"]) else 0
 

@@ -203,7 +203,7 @@ class RegexBudget:
 
     def __init__(self, timeouts: Counter[str] | None = None) -> None:
         self.timeouts: Counter[str] = timeouts if timeouts is not None else Counter()
-        self.slow_seconds: Counter[str] = Counter()
+        self.slow_seconds: dict[str, float] = {}
         self.abandoned: dict[str, str] = {}  # rule id -> why it was given up
 
     def search(self, owner: str, compiled: Any, text: str) -> Any:
@@ -218,13 +218,13 @@ class RegexBudget:
         finally:
             spent = time.perf_counter() - started
             if spent > REGEX_SLOW:
-                self.slow_seconds[owner] += spent
+                self.slow_seconds[owner] = self.slow_seconds.get(owner, 0.0) + spent
                 self._judge(owner)
 
     def _judge(self, owner: str) -> None:
         if self.timeouts[owner] >= REGEX_GIVE_UP_TIMEOUTS:
             why = f"its regex timed out {self.timeouts[owner]} times ({REGEX_TIMEOUT} s each)"
-        elif self.slow_seconds[owner] >= REGEX_GIVE_UP_SECONDS:
+        elif self.slow_seconds.get(owner, 0.0) >= REGEX_GIVE_UP_SECONDS:
             why = f"its regexes spent {self.slow_seconds[owner]:.1f} s on slow searches"
         else:
             return

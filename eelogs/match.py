@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eelogs.catalog import Catalog, Pattern
-from eelogs.conditions import REGEX_TIMEOUT, Block, Condition, RegexBudget
+from eelogs.conditions import Block, Condition, RegexBudget
 from eelogs.dispatch import Dispatch
 from eelogs.parse import Record, record_field
 from eelogs.signals import MAX_DEPTH, MAX_NODES, shallow, signals
