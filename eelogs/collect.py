@@ -14,7 +14,7 @@ from typing import Any
 from eelogs.match import Match, error_text
 from eelogs.parse import LEVEL_NAMES, Record, Unparsed, record_field
 from eelogs.providers import auth_method, provider_signals
-from eelogs.states import SIGNALS, ConnectionClock, next_state
+from eelogs.states import ConnectionClock, next_state, recovery_kind
 from eelogs.unmatched import TemplateMiner
 
 EVENT_WINDOW_MS = 5_000  # lines of one failure are written within milliseconds
@@ -157,7 +157,7 @@ class Collector:
             self.first = t if self.first is None else min(self.first, t)
             self.last = t if self.last is None else max(self.last, t)
         self._version(record)
-        signal = SIGNALS.get(record.msg)
+        signal = recovery_kind(record)
         if signal:
             self.signals[signal] = t
         if record.account:

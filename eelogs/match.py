@@ -46,96 +46,28 @@ class Match:
     fields: dict[str, Any]
 
 
-class Classifier:
-    """Classify records against a catalog; `Dispatch` narrows each record to the few
-    patterns that could fit, so healthy chatter costs a handful of dict lookups."""
+class Judge:
+    """Evaluates blocks of the catalog's "path|modifier" language on records: for patterns,
+    and for every table written in the same language (contexts, states, provider clues)."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        ordered = sorted(
-            (p for p in catalog.patterns if p.match), key=lambda p: (-p.priority, p.id)
-        )
-        self.catalog = catalog
-        self._dispatch = Dispatch(ordered)
-        self._contexts = catalog.tables.contexts
-        self._expected = catalog.tables.expected
+    def __init__(self) -> None:
         self.regex_timeouts: Counter[str] = Counter()
 
-    def classify(self, record: Record) -> Match | None:
-        """The single best pattern for this record, or None."""
-        return self._classify(self.view(record))
-
-    def classify_with_context(self, record: Record) -> tuple[Match | None, str | None]:
-        """The best pattern and the record's context, from one look at the record."""
-        view = self.view(record)
-        return self._classify(view), view.context
-
-    def _classify(self, view: _View) -> Match | None:
-        if self.expected(view):
-            return None
-        for pattern in self._dispatch.candidates(view.record, view):
-            fields = self._try(pattern, view)
-            if fields is not None:
-                return Match(pattern, fields)
-        return None
-
-    def all_matches(self, record: Record) -> list[Match]:
-        """Every pattern that fits, best first (for `patterns check` and explanations)."""
-        view = self.view(record)
-        out = []
-        for pattern in self._dispatch.candidates(record, view):
-            fields = self._try(pattern, view)
-            if fields is not None:
-                out.append(Match(pattern, fields))
-        return out
-
-    def view(self, record: Record) -> _View:
-        return _View(record, self._context_of)
-
-    def context(self, record: Record) -> str | None:
-        """The operation this record is about (contexts.toml), or None."""
-        return self.view(record).context
-
-    def expected(self, view: _View) -> bool:
-        """Whether EmailEngine logged this record on purpose as harmless (expected.toml)."""
-        return any(self._block("expected", b, view, {}) for e in self._expected for b in e.match)
-
-    def try_pattern(self, pattern: Pattern, record: Record) -> dict[str, Any] | None:
-        """The extracted fields if `pattern` matches `record`, else None."""
-        return self._try(pattern, self.view(record))
-
     def holds_block(self, owner: str, block: Block, record: Record) -> bool:
-        """Whether one block holds for a record (contexts' and tables' own examples)."""
+        """Whether one block holds for a record."""
         return self._block(owner, block, self.view(record), {})
 
-    def _context_of(self, view: _View) -> str | None:
-        for context in self._contexts:
-            if any(self._block(context.id, b, view, {}) for b in context.match):
-                return context.id
-        return None
+    def holds_any(self, owner: str, blocks: tuple[Block, ...], record: Record) -> bool:
+        """Whether one of `blocks` holds, with the record's fields looked up once."""
+        view = self.view(record)
+        return any(self._block(owner, b, view, {}) for b in blocks)
 
-    def _try(self, pattern: Pattern, view: _View) -> dict[str, Any] | None:
-        captured: dict[str, Any] = {}
-        if not any(self._block(pattern.id, b, view, captured) for b in pattern.match):
-            return None
-        if any(self._block(pattern.id, b, view, {}) for b in pattern.exclude):
-            return None
-        for spec in pattern.fields:
-            value = view.value(spec.path)
-            if value is not None and spec.patterns:
-                value = self._extract(pattern.id, spec.patterns, spec.name, _as_text(value))
-            if value is not None:
-                captured[spec.name] = value
-        context = view.context
-        if context is not None:
-            captured.setdefault("context", context)
-        return captured
+    def any_block(self, owner: str, blocks: tuple[Block, ...], view: _View) -> bool:
+        """Whether one of `blocks` holds for the record `view` looks at."""
+        return any(self._block(owner, b, view, {}) for b in blocks)
 
-    def _extract(self, owner: str, compiled: tuple[Any, ...], name: str, text: str) -> str | None:
-        for one in compiled:
-            found = self._search(owner, one, text)
-            if found:
-                return str(found.groupdict().get(name) or found.group(0))
-        return None
+    def view(self, record: Record) -> _View:
+        return _View(record, _no_context)
 
     def _block(self, owner: str, block: Block, view: _View, captured: dict[str, Any]) -> bool:
         groups: dict[str, Any] = {}
@@ -181,6 +113,98 @@ class Classifier:
         except TimeoutError:
             self.regex_timeouts[owner] += 1
             return None
+
+
+def _no_context(view: _View) -> str | None:
+    return None
+
+
+class Classifier(Judge):
+    """Classify records against a catalog; `Dispatch` narrows each record to the few
+    patterns that could fit, so healthy chatter costs a handful of dict lookups."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__()
+        ordered = sorted(
+            (p for p in catalog.patterns if p.match), key=lambda p: (-p.priority, p.id)
+        )
+        self.catalog = catalog
+        self._dispatch = Dispatch(ordered)
+        self._contexts = catalog.tables.contexts
+        self._expected = catalog.tables.expected
+
+    def classify(self, record: Record) -> Match | None:
+        """The single best pattern for this record, or None."""
+        return self._classify(self.view(record))
+
+    def classify_with_context(self, record: Record) -> tuple[Match | None, str | None]:
+        """The best pattern and the record's context, from one look at the record."""
+        view = self.view(record)
+        return self._classify(view), view.context
+
+    def _classify(self, view: _View) -> Match | None:
+        if self.expected(view):
+            return None
+        for pattern in self._dispatch.candidates(view.record, view):
+            fields = self._try(pattern, view)
+            if fields is not None:
+                return Match(pattern, fields)
+        return None
+
+    def all_matches(self, record: Record) -> list[Match]:
+        """Every pattern that fits, best first (for `patterns check` and explanations)."""
+        view = self.view(record)
+        out = []
+        for pattern in self._dispatch.candidates(record, view):
+            fields = self._try(pattern, view)
+            if fields is not None:
+                out.append(Match(pattern, fields))
+        return out
+
+    def view(self, record: Record) -> _View:
+        return _View(record, self._context_of)
+
+    def context(self, record: Record) -> str | None:
+        """The operation this record is about (contexts.toml), or None."""
+        return self.view(record).context
+
+    def expected(self, view: _View) -> bool:
+        """Whether EmailEngine logged this record on purpose as harmless (expected.toml)."""
+        return any(self._block("expected", b, view, {}) for e in self._expected for b in e.match)
+
+    def try_pattern(self, pattern: Pattern, record: Record) -> dict[str, Any] | None:
+        """The extracted fields if `pattern` matches `record`, else None."""
+        return self._try(pattern, self.view(record))
+
+    def _context_of(self, view: _View) -> str | None:
+        for context in self._contexts:
+            if any(self._block(context.id, b, view, {}) for b in context.match):
+                return context.id
+        return None
+
+    def _try(self, pattern: Pattern, view: _View) -> dict[str, Any] | None:
+        captured: dict[str, Any] = {}
+        if not any(self._block(pattern.id, b, view, captured) for b in pattern.match):
+            return None
+        if any(self._block(pattern.id, b, view, {}) for b in pattern.exclude):
+            return None
+        for spec in pattern.fields:
+            value = view.value(spec.path)
+            if value is not None and spec.patterns:
+                value = self._extract(pattern.id, spec.patterns, spec.name, _as_text(value))
+            if value is not None:
+                captured[spec.name] = value
+        context = view.context
+        if context is not None:
+            captured.setdefault("context", context)
+        return captured
+
+    def _extract(self, owner: str, compiled: tuple[Any, ...], name: str, text: str) -> str | None:
+        for one in compiled:
+            found = self._search(owner, one, text)
+            if found:
+                return str(found.groupdict().get(name) or found.group(0))
+        return None
 
 
 _UNSET: Any = object()

@@ -280,23 +280,24 @@ _MSGS = [
 
 
 def test_a_message_counts_for_providers_only_through_the_listed_tests() -> None:
-    """fastbulk keys provider clues and auth methods by which of providers.MSG_TESTS and
-    MSG_EQUALS a message passes (computed by polars, Rust's regex engine): messages that pass
-    the same ones must get the same answers, and both engines must agree on every test."""
+    """fastbulk keys provider clues and auth methods by which of the tests derived from the
+    provider rules (MSG_TESTS, MSG_EQUALS) a message passes (computed by polars, Rust's regex
+    engine): messages that pass the same ones must get the same answers, and both engines
+    must agree on every test."""
     import re
     from collections import defaultdict
 
     import polars as pl
 
-    from eelogs.fastbulk import _signature
+    from eelogs.fastbulk import MSG_EQUALS, MSG_TESTS, _signature
     from eelogs.fastplan import probe
-    from eelogs.providers import MSG_EQUALS, MSG_TESTS, auth_method, provider_signals
+    from eelogs.providers import auth_method, provider_signals
 
     sample = {json.loads(line).get("msg") for line in SAMPLE_LINES if line.startswith("{")}
     msgs = sorted({m for m in sample if isinstance(m, str)} | set(_MSGS))
     rust = pl.DataFrame({"m": msgs}).select(pl.concat_str(_signature(pl.col("m"))))[:, 0].to_list()
     python = [
-        "".join(str(int(bool(re.search(p, m)))) for p in MSG_TESTS.values())
+        "".join(str(int(bool(re.search(p, m)))) for p in MSG_TESTS)
         + "".join(str(int(m == text)) for text in MSG_EQUALS)
         for m in msgs
     ]
