@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,8 @@ def share(records: list[dict[str, Any]], test: Callable[[dict[str, Any]], bool])
 
 def analyzed(path: Path) -> dict[str, Any]:
     env = {**os.environ, "EELOGS_NOW": "2026-11-24T00:15:00Z", "TZ": "UTC"}
-    done = subprocess.run([sys.executable, "-m", "eelogs", "analyze", str(path), "--format",
-                           "json"], capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    argv = [sys.executable, "-m", "eelogs", "analyze", str(path), "--format", "json"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     report: dict[str, Any] = json.loads(done.stdout)
     return report
@@ -84,9 +85,7 @@ def test_trace_mix_is_mostly_protocol_below_info(tmp_path: Path) -> None:
     # about 0.3% warnings and errors, and they come in bursts of one account's trouble
     problems = [n for n, r in enumerate(records) if r["level"] >= 40]
     assert 0.001 <= len(problems) / len(records) <= 0.008, len(problems)
-    assert sum(1 for a, b in zip(problems, problems[1:], strict=False) if b - a <= 2) >= len(
-        problems
-    ) // 2
+    assert sum(1 for a, b in pairwise(problems) if b - a <= 2) >= len(problems) // 2
     # imapflow's tags, UIDs and MODSEQs move on: the FETCH lines are nearly all distinct
     fetches = [r["msg"] for r in records if " FETCH (UID " in r["msg"]]
     assert len(fetches) > 1000 and len(set(fetches)) / len(fetches) > 0.95
@@ -98,8 +97,10 @@ def test_failure_mix_has_problems_and_every_kind_of_record(tmp_path: Path) -> No
     kinds: dict[str, Callable[[dict[str, Any]], bool]] = {
         "protocol": lambda r: r.get("src") in ("s", "c"),
         "http request": lambda r: "req" in r and r["msg"].startswith("[response] "),
-        "config dump": lambda r: r["msg"] == "API server configuration"
-        and isinstance(r["cors"]["additionalHeaders"], list),
+        "config dump": lambda r: (
+            r["msg"] == "API server configuration"
+            and isinstance(r["cors"]["additionalHeaders"], list)
+        ),
         "token request": lambda r: r["msg"] == "OAuth2 authentication request",
         "nodemailer": lambda r: r.get("sub") == "nodemailer",
         "error object": lambda r: isinstance(r.get("err"), dict),
