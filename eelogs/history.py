@@ -106,7 +106,11 @@ def load_history(folder: Path, days: int, tonight: dict[str, Any]) -> History:
         except (OSError, orjson.JSONDecodeError):
             unreadable.append(path.name)
             continue
-        if not isinstance(summary, dict) or summary.get("kind") != KIND:
+        if (
+            not isinstance(summary, dict)
+            or summary.get("kind") != KIND
+            or not isinstance(summary.get("night"), str)
+        ):
             unreadable.append(path.name)
             continue
         nights[path.name] = summary
