@@ -92,9 +92,10 @@ def spark(values: list[int]) -> str:
 def trend_text(trend: list[dict[str, Any]], shown: int = 7) -> str:
     """`▁▅█  0 → 5 → 7 events a night`: the sparkline, then the last nights' counts."""
     counts = [int(point["count"]) for point in trend]
-    tail = " → ".join(str(c) for c in counts[-shown:])
-    more = f"… → {tail} (last of {len(counts)} nights, peak {max(counts)})"
-    return f"{spark(counts)}  {tail if len(counts) <= shown else more} events a night"
+    text = f"{spark(counts)}  {' → '.join(str(c) for c in counts[-shown:])} events a night"
+    if len(counts) > shown:
+        text += f" (the last {shown} of {len(counts)} nights; peak {max(counts)})"
+    return text
 
 
 FILTERS = {

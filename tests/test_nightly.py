@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO, run
 from nights import BOB_EVENTS, CAROL_EVENTS, job_env, nightly_args, write_nights
 
-from eelogs.filters import spark
+from eelogs.filters import spark, trend_text
 
 SAMPLE = str(REPO / "sample_logs/emailengine.log")
 NIGHTS = ["2026-11-24T00:00:00.000Z", "2026-11-25T00:00:00.000Z", "2026-11-26T00:00:00.000Z"]
@@ -94,6 +94,13 @@ def test_trend_as_a_sparkline_in_text_and_html(three_nights: dict[str, Any]) -> 
     assert "<title>2026-11-25 00:00: 2</title>" in html
     # the same window again replaced its summary: still three nights, not four
     assert sorted(p.name for p in history.iterdir()) == OURS
+
+
+def test_a_long_trend_shows_its_last_nights_and_its_peak() -> None:
+    trend = [{"night": f"2026-11-{n:02d}T00:00:00.000Z", "count": n % 4} for n in range(1, 11)]
+    assert trend_text(trend) == (
+        "▄▆█▁▄▆█▁▄▆  0 → 1 → 2 → 3 → 0 → 1 → 2 events a night (the last 7 of 10 nights; peak 3)"
+    )
 
 
 def test_a_rerun_of_the_same_night_replaces_its_summary(three_nights: dict[str, Any]) -> None:
