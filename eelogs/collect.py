@@ -49,6 +49,20 @@ class AccountTrack:
             scores[provider] += weight
         return scores
 
+    @property
+    def provider(self) -> str:
+        """The provider the evidence so far points to (`unknown` without any)."""
+        return top(self.scores) or "unknown"
+
+
+def top(counter: Counter[str]) -> str | None:
+    """The most counted name; ties go to a known provider, then alphabetically: the same
+    answer whatever the order records came in."""
+    if not counter:
+        return None
+    best: str = min(counter.items(), key=lambda kv: (-kv[1], kv[0] == "unknown", kv[0]))[0]
+    return best
+
 
 @dataclass
 class PatternTrack:
