@@ -328,6 +328,12 @@ def test_stdin_and_file_agree_through_the_cli() -> None:
 # Lines that stress the routing: escapes, duplicate and nested keys, odd types, garbage,
 # a pretty-printed object, a level that is not two digits, a time that is not 13 digits.
 _ODD = [
+    # a debug line no pattern reads, whose provider clue sits in its error object
+    '{"level":20,"time":1795420899999,"msg":"Token request answered","account":"dave",'
+    '"err":{"message":"AADSTS700016: Application with identifier was not found"}}',
+    # a connection line whose only provider clue is the TLS server name
+    '{"level":20,"time":1795420899998,"msg":"Established secure TCP connection",'
+    '"account":"erin","servername":"imap.mail.me.com"}',
     '{"level":30,"time":1795420900000,"msg":"New message","account":"jdoe-gmail","account":"x"}',
     '{"level":30,"time":1795420900001,"msg":"New message","meta":{"account":"ghost"}}',
     '{"level":30,"time":1795420900002,"msg":"Renewed OAuth2 access token","account":"a@gmail.com",'
@@ -387,6 +393,18 @@ _ODD = [
     '{"level":30,"time":1795420900013,"msg":"broken',
     "",
 ]
+
+
+def test_every_odd_line_same_report(tmp_path: Path) -> None:
+    """Each odd line once, among healthy ones: what the fast path counts in bulk and what it
+    routes per-line must add up to the per-line path's report, whatever the rules say."""
+    log = tmp_path / "odd.log"
+    lines = [*SAMPLE_LINES[:200], *_ODD, *SAMPLE_LINES[200:400]]
+    log.write_bytes("\n".join(lines).encode(errors="surrogateescape"))
+    fast, slow = both_ways([log])
+    assert fast == slow
+    providers = {a["account"]: a["provider"] for a in fast["accounts"]}
+    assert providers["dave"] == "outlook" and providers["erin"] == "icloud"
 
 
 @settings(
