@@ -150,7 +150,8 @@ class Collector:
                     "source": entry.source,
                     "line": entry.line,
                     "reason": entry.reason,
-                    "text": keep_text(entry.text, UNPARSED_CHARS, self.redact),
+                    # a line of its own: where a protocol line stands (an AUTH answer)
+                    "text": keep_text(entry.text, UNPARSED_CHARS, self.redact, message=True),
                 }
             )
 

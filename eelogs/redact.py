@@ -151,9 +151,9 @@ class _Walk:
         if key is not None and _secret_value(key, value):
             return self._masked(value)
         if isinstance(value, str):
-            if key == "account":  # an id: never a token, whatever its characters
+            if key is not None and key.lower() == "account":  # an id: never a token, whatever its characters
                 return value
-            return self._string(value, key == "msg")
+            return self._string(value, key is not None and key.lower() == "msg")
         if not isinstance(value, (dict, list)):
             return value
         if depth >= _MAX_DEPTH:
@@ -164,10 +164,12 @@ class _Walk:
         socket = value.get("msg") in ("read from socket", "write to socket")
         out = {}
         for name, item in value.items():
-            if socket and name == "data":  # imapflow's raw socket dump: a whole session
+            lowered = name.lower()
+            if socket and lowered == "data":  # imapflow's raw socket dump: a whole session
                 item = self._masked(item)
-            elif name == "context" and _has_value(item):
-                item = {**item, "value": self._masked(item["value"])}
+            elif lowered == "context" and isinstance(item, dict):
+                # a joi error detail's context carries the submitted value (a password)
+                item = {k: self._masked(v) if _is_value(k, v) else v for k, v in item.items()}
             out[self._string(name, False)] = self.value(item, name, depth + 1)
         return out
 
@@ -193,9 +195,8 @@ def _secret_value(key: str, value: Any) -> bool:
     return is_secret_key(key) or (isinstance(value, str) and secret_in_context(key, value))
 
 
-def _has_value(item: Any) -> bool:
-    """A joi error detail's `context` carries the submitted value (a password, a secret)."""
-    return isinstance(item, dict) and item.get("value") not in (None, MASK)
+def _is_value(key: str, value: Any) -> bool:
+    return key.lower() == "value" and not (value is None or isinstance(value, bool))
 
 
 # An address, also as EmailEngine's API paths write it (`user%40example.com`), and with an

@@ -121,7 +121,9 @@ def _pair(found: re.Match[str]) -> str:
         or secret_in_context(key, body)
     )
     if not secret:
-        return found.group(0)
+        # the value may hold pairs of its own (`msg: "… password=…"`, `plain: pwd=…`)
+        inner = _PAIR.sub(_pair, body)
+        return found.group(0) if inner == body else found.group(0).replace(body, inner, 1)
     closing = quoted if quoted and value.endswith(quoted) and len(value) > len(quoted) else ""
     return found.group("head") + (quoted or "") + MASK + closing
 
@@ -132,7 +134,8 @@ _PAIR = re.compile(
     r"(?P<head>(?<![\w\\-])(?P<q>\\*[\"']?)(?P<key>[^\W\d][\w.-]{0,63})(?P=q)\s*[:=]\s*)"
     r"(?P<value>(?P<vq>\\*[\"'])(?:(?!(?P=vq)).)*?(?:(?<!\\)(?P=vq)|$)"
     r"|[a-z]{4}(?: [a-z]{4}){3}(?!\w)"  # an app password as Google shows it: four groups
-    r"|(?![\[{])[^\s,;&\"'}\]\\]+)",
+    # a bare value; not the next `key: ` (in `config: password: "…"` the pair is the second)
+    r"|(?![\[{])(?![\w.-]+:\s)[^\s,;&\"'}\]\\]+)",
     re.S,
 )
 # an HTTP header in text: its value runs to the end of the line
@@ -206,8 +209,9 @@ TEXT_RULES: tuple[tuple[re.Pattern[str], Replacement], ...] = (
 
 
 # `pass\u0077ord` in JSON text is `password`: letters, digits, `_` and `-` written as \u
-# escapes are read back before the rules look for key names.
-_ESCAPED_WORD_CHAR = re.compile(r"\\u00(2[dD]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA]|5[fF])")
+# escapes are read back before the rules look for key names, at any depth of JSON inside a
+# string (`pass\\u0077ord` one level down).
+_ESCAPED_WORD_CHAR = re.compile(r"\\+u00(2[dD]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA]|5[fF])")
 
 
 def unescape_word_chars(text: str) -> str:
