@@ -69,25 +69,27 @@ def may_hold_secret(text: str) -> bool:
     return bool(_TRIGGER_CASED.search(text) or _TRIGGER_WORDS.search(text.lower()))
 
 
-def redact_text(text: str) -> str:
+def redact_text(text: str, keep: int | None = None) -> str:
     """Mask every secret this module knows in one string (a log line or a value). JSON text
     is read as JSON, so a key name is seen however it is written (`Password`, `pass\\u0077ord`)
-    and JSON inside a string value is read too."""
+    and JSON inside a string value is read too. `keep`: only that many characters of the
+    result will be kept, so a longer string inside JSON is redacted (and returned) only up
+    to REDACT_MARGIN characters past it (a 20 MB message costs no more than a short one)."""
     if not text or not may_hold_secret(text):
         return text
     if text.lstrip()[:1] in ("{", "["):
-        found = _redact_json(text)
+        found = _redact_json(text, keep)
         if found is not None:
             return found
     return _text_rules(text)
 
 
-def redact_message(text: str) -> str:
+def redact_message(text: str, keep: int | None = None) -> str:
     """A log message (msg, a template, a last error): as redact_text, and a message that is
     base64 alone is a protocol line (an AUTH answer) and masked whole when it decodes to
     credentials or to text. Only a message's place says that: elsewhere (an account id)
     base64 is just characters."""
-    return MASK if is_protocol_secret(text.strip()) else redact_text(text)
+    return MASK if is_protocol_secret(text.strip()) else redact_text(text, keep)
 
 
 def keep_text(text: str, limit: int, redact: bool = True, message: bool = False) -> str:
@@ -98,7 +100,7 @@ def keep_text(text: str, limit: int, redact: bool = True, message: bool = False)
         return text[:limit]
     if len(text) > limit + REDACT_MARGIN and text.lstrip()[:1] not in ("{", "["):
         text = text[: limit + REDACT_MARGIN]
-    return (redact_message(text) if message else redact_text(text))[:limit]
+    return (redact_message(text, limit) if message else redact_text(text, limit))[:limit]
 
 
 def _text_rules(text: str) -> str:
@@ -108,14 +110,14 @@ def _text_rules(text: str) -> str:
     return text
 
 
-def _redact_json(text: str) -> str | None:
+def _redact_json(text: str, keep: int | None) -> str | None:
     """JSON text redacted, or None when it is not JSON. The text keeps its form (key order,
     duplicate keys, spacing) when each changed string can be replaced where it stands;
     otherwise it is written again from the redacted value."""
     value = loads(text)
     if not isinstance(value, (dict, list)):
         return None
-    walk = _Walk()
+    walk = _Walk(None if keep is None else keep + REDACT_MARGIN)
     redacted = walk.value(value, None, 0)
     if not walk.edits and not walk.reshaped:
         return text
@@ -141,9 +143,11 @@ def _dumps(value: Any) -> str:
 class _Walk:
     """One JSON value, redacted: secret keys masked, every string through the text rules.
     `edits` maps each changed string to its replacement; `reshaped` says a non-string value
-    (a number, an object under a secret key) was replaced."""
+    (a number, an object under a secret key) was replaced. Strings longer than `longest`
+    are cut to it first: no more of them can reach the report."""
 
-    def __init__(self) -> None:
+    def __init__(self, longest: int | None) -> None:
+        self.longest = longest
         self.edits: dict[str, str] = {}
         self.reshaped = False
 
@@ -151,9 +155,10 @@ class _Walk:
         if key is not None and _secret_value(key, value):
             return self._masked(value)
         if isinstance(value, str):
-            if key is not None and key.lower() == "account":  # an id: never a token, whatever its characters
+            name = "" if key is None else key.lower()
+            if name == "account":  # an id: never a token, whatever its characters
                 return value
-            return self._string(value, key is not None and key.lower() == "msg")
+            return self._string(value, name == "msg")
         if not isinstance(value, (dict, list)):
             return value
         if depth >= _MAX_DEPTH:
@@ -183,7 +188,8 @@ class _Walk:
         return MASK
 
     def _string(self, text: str, message: bool) -> str:
-        new = redact_message(text) if message else redact_text(text)
+        new = text if self.longest is None else text[: self.longest]
+        new = redact_message(new, self.longest) if message else redact_text(new, self.longest)
         if new != text and self.edits.get(text) != MASK:
             self.edits[text] = new
         return new
