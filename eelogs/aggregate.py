@@ -98,7 +98,7 @@ def _accounts_frame(collector: Collector) -> pl.DataFrame:
             "first": track.first,
             "last": track.last,
             "records": track.records,
-            "last_error": track.last_error,
+            "last_error": collector.kept_error(track.last_error),
             "last_error_time": track.last_error_time,
         }
         for kind in SIGNAL_KINDS:
@@ -237,7 +237,7 @@ def _findings(
                 "open": bool(open_accounts) or accountless[0] > 0,
                 "fields": {k: [v for v, _ in c.most_common(5)] for k, c in track.fields.items()},
                 "samples": track.samples,
-                "last_error": track.last_error,
+                "last_error": collector.kept_error(track.last_error),
                 "detector": False,
             }
         )

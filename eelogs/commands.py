@@ -120,6 +120,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         Scope(frozenset(opts["providers"]), frozenset(opts["accounts"])),
         baseline,
         str(opts["baseline"] or ""),
+        redact=not opts["no_redact"],
     )
     report = analyze(inputs, analysis, progress)
     report["input"]["skipped_files"] = len(skipped)

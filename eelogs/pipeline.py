@@ -19,7 +19,10 @@ from eelogs.fastplan import FastPlan
 from eelogs.framing import deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, Unparsed, iso, parse_payload
+from eelogs.redact import keep_text
 from eelogs.sources import Input, Progress, read_lines
+
+CLASSIFY_MSG_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class Analysis:
     scope: Scope = field(default_factory=Scope)
     baseline: dict[str, Any] | None = None
     baseline_name: str = ""
+    redact: bool = True  # off with --no-redact
 
 
 def analyze(
@@ -78,7 +82,7 @@ def analyze(
     """Read, classify and aggregate: the report as plain rows (not yet redacted). `fast`
     lets plain JSON inputs take the columnar path (fastpath.py); the report is the same."""
     classifier = Classifier(analysis.catalog)
-    collector = Collector()
+    collector = Collector(analysis.redact)
     window = analysis.window
     plan = FastPlan(analysis.catalog) if fast else None
     progress = progress if progress is not None else {}
@@ -165,7 +169,7 @@ def classify_stream(
             "state": track.state if track else None,
             "time": entry.time_iso,
             "level": entry.level_name,
-            "msg": entry.msg[:200],
+            "msg": keep_text(entry.msg, CLASSIFY_MSG_CHARS, message=True),
             "source": entry.source,
             **({"fields": found.fields} if found and found.fields else {}),
         }
