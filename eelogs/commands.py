@@ -15,6 +15,7 @@ from eelogs import timespec
 from eelogs.aggregate import Scope
 from eelogs.baseline import load_baseline
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
+from eelogs.conditions import abandoned_warning
 from eelogs.errors import EelogsError
 from eelogs.filters import plural
 from eelogs.match import Classifier
@@ -40,7 +41,7 @@ from eelogs.sources import (
     is_terminal_stdin,
     journal_input,
 )
-from eelogs.state import load_state, next_state, plan_inputs, save_state
+from eelogs.state import load_state, lock_state, next_state, plan_inputs, save_state
 
 
 def _window(since: str | None, until: str | None, accounts: Sequence[str] = ()) -> Window:
@@ -93,6 +94,11 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     """`eelogs analyze`: returns the exit code (0, or 1 when --fail-on or --fail-on-new is
     reached)."""
     window = _window(opts["since"], opts["until"], opts["accounts"])
+    if opts["templates"] is not None and not opts["templates"].is_dir():
+        raise EelogsError(
+            f"no templates folder {opts['templates']}",
+            "give a folder of report.<format>.j2 files, or drop --templates for the shipped ones",
+        )
     catalog = load_catalog(list(opts["pattern_dirs"]))
     baseline = load_baseline(opts["baseline"]) if opts["baseline"] else None
     if opts["baseline"] and baseline is None:
@@ -110,9 +116,12 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     skipped: list[Path] = []
     inputs = _inputs(specs, opts["journal"], opts["docker"], window, skipped)
     empty_folders = _empty_folders(specs, inputs)
+    # held to the end of the run: a second run on the same state waits, then fails
+    state_lock = lock_state(opts["state_file"]) if opts["state_file"] else None
     state = load_state(opts["state_file"]) if opts["state_file"] else None
+    reread: list[str] = []
     if state is not None:
-        inputs = plan_inputs(inputs, state)
+        inputs = plan_inputs(inputs, state, reread)
     progress: dict[str, Progress] = {}
     analysis = Analysis(
         catalog,
@@ -125,7 +134,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     report = analyze(inputs, analysis, progress)
     report["input"]["skipped_files"] = len(skipped)
     damaged = {name: done.damaged for name, done in progress.items() if done.damaged}
-    report["input"]["warnings"] = check_input(
+    report["input"]["warnings"] = reread + check_input(
         report, inputs, empty_folders, state is not None, damaged
     )
     for warning in report["input"]["warnings"]:
@@ -149,6 +158,8 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     if state is not None:  # only now: a failed run must read the same records again
         save_state(opts["state_file"], next_state(state, inputs, progress))
     write_outputs(report, nightly, summary, timespec.now())
+    if state_lock is not None:
+        state_lock.close()
     click.echo(summary_line(report), err=True)
     reached = opts["fail_on"] and _reaches(report, opts["fail_on"])
     return 1 if reached or fails_on_new(report, nightly) else 0
@@ -195,6 +206,8 @@ def check_input(
     warnings = [f"the folder {folder} held no log files" for folder in empty_folders]
     warnings += [f"{name}: {why}; what came before the damage was analysed"
                  for name, why in (damaged or {}).items()]  # fmt: skip
+    abandoned = seen.get("abandoned_patterns", {})
+    warnings += [abandoned_warning(rule, why) for rule, why in abandoned.items()]
     if seen["lines"] == 0 and damaged and len(damaged) == len(inputs):
         raise EelogsError(
             f"nothing was readable: {'; '.join(f'{n}: {w}' for n, w in damaged.items())}",

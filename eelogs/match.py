@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eelogs.catalog import Catalog, Pattern
-from eelogs.conditions import REGEX_TIMEOUT, Block, Condition
+from eelogs.conditions import Block, Condition, RegexBudget
 from eelogs.dispatch import Dispatch
 from eelogs.parse import Record, record_field
-from eelogs.signals import signals
+from eelogs.signals import MAX_DEPTH, MAX_NODES, shallow, signals
 
 # Where EmailEngine puts the words of a failure (research doc 9): searched by `error_text`.
 _TEXT_PATHS = (
@@ -52,6 +52,7 @@ class Judge:
 
     def __init__(self) -> None:
         self.regex_timeouts: Counter[str] = Counter()
+        self.regex_budget = RegexBudget(self.regex_timeouts)
 
     def holds_block(self, owner: str, block: Block, record: Record) -> bool:
         """Whether one block holds for a record."""
@@ -108,11 +109,7 @@ class Judge:
         return False
 
     def _search(self, owner: str, compiled: Any, text: str) -> Any:
-        try:
-            return compiled.search(text, timeout=REGEX_TIMEOUT)
-        except TimeoutError:
-            self.regex_timeouts[owner] += 1
-            return None
+        return self.regex_budget.search(owner, compiled, text)
 
 
 def _no_context(view: _View) -> str | None:
@@ -248,7 +245,7 @@ class _View:
             return _first(self.values(path))
         if path == "component":
             return self._record.component
-        return record_field(self._record, path.split("."))
+        return shallow(record_field(self._record, path.split(".")))
 
     def values(self, path: str) -> list[Any]:
         record = self._record
@@ -275,23 +272,42 @@ class _View:
 
 
 def _walk(node: Any, parts: list[str]) -> Iterator[Any]:
-    if not parts:
+    """The values at `parts` under `node`, a list mapped over where one stands in the way.
+    Iterative and bounded like signals._walk: a record may nest lists ~1024 deep."""
+    for at, part in enumerate(parts):
         if isinstance(node, list):
-            yield from (v for v in node if v is not None)
-        elif node is not None:
-            yield node
-        return
-    if isinstance(node, dict):
-        if parts[0] in node:
-            yield from _walk(node[parts[0]], parts[1:])
-    elif isinstance(node, list):
-        if parts[0].isascii() and parts[0].isdigit():
-            index = int(parts[0])
-            if index < len(node):
-                yield from _walk(node[index], parts[1:])
-        else:
-            for item in node:
-                yield from _walk(item, parts)
+            yield from _walk_lists(node, parts, at)
+            return
+        node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return
+    yield from _leaves(node)
+
+
+def _walk_lists(top: list[Any], parts: list[str], start: int) -> Iterator[Any]:
+    stack: list[tuple[Any, int, int]] = [(top, start, 0)]  # node, next part, lists mapped
+    nodes = 0
+    while stack and nodes < MAX_NODES:
+        node, at, mapped = stack.pop()
+        nodes += 1
+        if at == len(parts):
+            yield from _leaves(node)
+        elif isinstance(node, dict):
+            if parts[at] in node:
+                stack.append((node[parts[at]], at + 1, mapped))
+        elif isinstance(node, list) and mapped < MAX_DEPTH:
+            if parts[at].isascii() and parts[at].isdigit():
+                if int(parts[at]) < len(node):
+                    stack.append((node[int(parts[at])], at + 1, mapped))
+            else:
+                stack.extend((item, at, mapped + 1) for item in reversed(node))
+
+
+def _leaves(node: Any) -> Iterator[Any]:
+    if isinstance(node, list):
+        yield from (shallow(v) for v in node if v is not None)
+    elif node is not None:
+        yield shallow(node)
 
 
 def error_text(record: Record) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from eelogs.aggregate import Scope, build_report
 from eelogs.baseline import apply_baseline
 from eelogs.catalog import Catalog
 from eelogs.collect import Collector
+from eelogs.conditions import abandoned_warning
 from eelogs.fastpath import FastRun, fast_eligible, read_fast
 from eelogs.fastplan import FastPlan
 from eelogs.framing import deframe
@@ -98,6 +100,7 @@ def analyze(
     report = build_report(collector, analysis.catalog, analysis.scope)
     report["input"]["lines"] = lines
     report["input"]["regex_timeouts"] = dict(classifier.regex_timeouts)
+    report["input"]["abandoned_patterns"] = dict(sorted(classifier.regex_budget.abandoned.items()))
     if window.accounts:
         report["input"]["unmatched_accounts"] = _unmatched_accounts(window.accounts, collector)
     if analysis.baseline is not None:
@@ -173,3 +176,5 @@ def classify_stream(
             "source": entry.source,
             **({"fields": found.fields} if found and found.fields else {}),
         }
+    for rule, why in classifier.regex_budget.abandoned.items():
+        sys.stderr.write(f"Warning: {abandoned_warning(rule, why)}\n")

@@ -100,10 +100,13 @@ def render(
         return template.render(**context)
     except jinja2.TemplateError as exc:
         where = getattr(exc, "filename", None) or template.filename
-        raise OutputError(
-            f"report template {where} failed: {exc}",
-            "fix the template, or drop --templates to use the shipped ones",
-        ) from exc
+        hint = (
+            "fix the template, or drop --templates to use the shipped ones"
+            if templates is not None
+            else "the shipped template failed on this report: please report it as a bug, "
+            "with the command line (a --baseline file it read may hold what it failed on)"
+        )
+        raise OutputError(f"report template {where} failed: {exc}", hint) from exc
 
 
 def _charts(report: dict[str, Any]) -> dict[str, Any]:

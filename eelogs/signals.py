@@ -158,3 +158,34 @@ def _from_text(text: str, found: set[str]) -> None:
     if '"' in text:
         for key, value in _JSON_PAIR.findall(text):
             _from_string(key, value, found)
+
+
+def shallow(value: Any) -> Any:
+    """`value` as a pattern may read and a report may show it: a container is copied with
+    whatever lies deeper than MAX_DEPTH levels replaced by "…", and at most MAX_NODES
+    items. A record may nest ~1024 levels (orjson's limit); str(), the report's writers
+    and any recursive walk would fail long before that. Iterative, like _walk."""
+    if not isinstance(value, (dict, list)):
+        return value
+    top: dict[Any, Any] | list[Any] = {} if isinstance(value, dict) else []
+    stack: list[tuple[Any, Any, int]] = [(value, top, 1)]
+    nodes = 0
+    while stack:
+        source, copy, depth = stack.pop()
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in items:
+            nodes += 1
+            if nodes > MAX_NODES:
+                return top
+            if isinstance(item, (dict, list)):
+                if depth >= MAX_DEPTH:
+                    item = "…"
+                else:
+                    child: Any = {} if isinstance(item, dict) else []
+                    stack.append((item, child, depth + 1))
+                    item = child
+            if isinstance(copy, dict):
+                copy[key] = item
+            else:
+                copy.append(item)
+    return top
