@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from eelogs.catalog import SEVERITIES, SIGNAL_KINDS, Catalog, Pattern
-from eelogs.collect import Collector
+from eelogs.collect import Collector, top
 from eelogs.detectors import Detection, detect, detection_times
 from eelogs.filters import plural
 from eelogs.parse import iso
@@ -88,17 +88,17 @@ def _end(collector: Collector) -> int:
 def _accounts_frame(collector: Collector) -> pl.DataFrame:
     rows = []
     for track in collector.accounts.values():
-        provider = _top(track.scores) or "unknown"
+        provider = track.provider
         row = {
             "account": track.account,
             "provider": provider,
             "state": track.state,
             "state_since": track.state_since,
-            "auth": _top(track.auth),
+            "auth": top(track.auth),
             "first": track.first,
             "last": track.last,
             "records": track.records,
-            "last_error": track.last_error,
+            "last_error": collector.kept_error(track.last_error),
             "last_error_time": track.last_error_time,
         }
         for kind in SIGNAL_KINDS:
@@ -120,14 +120,6 @@ def _accounts_frame(collector: Collector) -> pl.DataFrame:
         **{f"sig_{k}": pl.Int64 for k in SIGNAL_KINDS},
     }
     return pl.DataFrame(rows, schema=schema, orient="row")
-
-
-def _top(counter: Any) -> str | None:
-    if not counter:
-        return None
-    # ties go to a known provider, then alphabetically: the same answer whatever the order
-    best: str = min(counter.items(), key=lambda kv: (-kv[1], kv[0] == "unknown", kv[0]))[0]
-    return best
 
 
 def _pairs_frame(collector: Collector, catalog: Catalog, accounts: pl.DataFrame) -> pl.DataFrame:
@@ -226,7 +218,7 @@ def _findings(
             collector.pairs.get((pattern.id, ""), [0, 0, 0, 0]) if not filtered else [0, 0, 0, 0]
         )
         events = (grouped["events"] if grouped else 0) + accountless[0]
-        hint = _top(track.provider_hints)
+        hint = top(track.provider_hints)
         providers = list(grouped["providers"]) if grouped else ([hint] if hint else [])
         open_accounts = list(grouped["open_accounts"]) if grouped else []
         out.append(
@@ -245,7 +237,7 @@ def _findings(
                 "open": bool(open_accounts) or accountless[0] > 0,
                 "fields": {k: [v for v, _ in c.most_common(5)] for k, c in track.fields.items()},
                 "samples": track.samples,
-                "last_error": track.last_error,
+                "last_error": collector.kept_error(track.last_error),
                 "detector": False,
             }
         )

@@ -159,3 +159,14 @@ def apply_baseline(report: dict[str, Any], previous: dict[str, Any], name: str) 
         "resolved_accounts": sorted(failing_before - failing_now),
     }
     report["summary"]["new_since_baseline"] = len(report["baseline"]["new_findings"])
+
+
+def new_at_or_above(report: dict[str, Any], threshold: str) -> bool:
+    """--fail-on-new: is a finding at or above `threshold` open now and not open in the
+    baseline? An ongoing finding does not count, even with new accounts: tonight's alert is
+    for what changed, and the report lists the new accounts of ongoing findings anyway."""
+    floor = SEVERITIES.index(threshold)
+    return any(
+        f.get("status") == "new" and f["open"] and SEVERITIES.index(f["severity"]) >= floor
+        for f in report["findings"]
+    )

@@ -66,6 +66,30 @@ def sparkline(values: list[int], width: int = 160, height: int = 28) -> Markup:
     )
 
 
+def trend(points: list[dict[str, Any]], width: int = 160, height: int = 28) -> Markup:
+    """A finding's events per night (--history) as bars, one per night, each titled with
+    its night and count. A night without the finding gets a hairline, not a gap."""
+    if len(points) < 2:
+        return Markup("")
+    counts = [int(p["count"]) for p in points]
+    peak, step = max(counts) or 1, width / len(points)
+    bars = []
+    for n, (point, value) in enumerate(zip(points, counts, strict=True)):
+        h = max(2.0, value / peak * (height - 2)) if value else 1.0
+        label = escape(f"{str(point['night'])[:16].replace('T', ' ')}: {value}")
+        bars.append(
+            f'<rect x="{n * step:.1f}" y="{height - h:.1f}" width="{max(step - 1, 1):.1f}" '
+            f'height="{h:.1f}"><title>{label}</title></rect>'
+        )
+    said = escape(", ".join(str(c) for c in counts))
+    return Markup(
+        f'<svg class="spark trend" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="events per night: {said}">'
+        + "".join(bars)
+        + "</svg>"
+    )
+
+
 def stacked(
     per_pattern: dict[str, list[int]],
     span: tuple[int, int, int],

@@ -14,13 +14,18 @@ from typing import Any
 from eelogs.match import Match, error_text
 from eelogs.parse import LEVEL_NAMES, Record, Unparsed, record_field
 from eelogs.providers import auth_method, provider_signals
-from eelogs.states import SIGNALS, ConnectionClock, next_state
+from eelogs.redact import REDACT_MARGIN, keep_text
+from eelogs.states import ConnectionClock, next_state, recovery_kind
 from eelogs.unmatched import TemplateMiner
 
 EVENT_WINDOW_MS = 5_000  # lines of one failure are written within milliseconds
 EPISODE_GAP_MS = 30 * 60_000  # a quiet half hour ends an episode of the same problem
 SAMPLES_PER_PATTERN = 3
 UNPARSED_SAMPLES = 20
+# How much of a text a report keeps (keep_text redacts the whole text first)
+SAMPLE_CHARS = 4000
+UNPARSED_CHARS = 200
+LAST_ERROR_CHARS = 500
 _VERSION_MSGS = ("EmailEngine starting up", "Starting EmailEngine")
 _ACCOUNT_COMPONENTS = frozenset({"connection-client", "imap-client"})
 
@@ -48,6 +53,20 @@ class AccountTrack:
         for provider, weight in self.evidence:
             scores[provider] += weight
         return scores
+
+    @property
+    def provider(self) -> str:
+        """The provider the evidence so far points to (`unknown` without any)."""
+        return top(self.scores) or "unknown"
+
+
+def top(counter: Counter[str]) -> str | None:
+    """The most counted name; ties go to a known provider, then alphabetically: the same
+    answer whatever the order records came in."""
+    if not counter:
+        return None
+    best: str = min(counter.items(), key=lambda kv: (-kv[1], kv[0] == "unknown", kv[0]))[0]
+    return best
 
 
 @dataclass
@@ -94,9 +113,11 @@ class Episode:
 
 
 class Collector:
-    """Feed it every entry of a run (`add`), then hand it to aggregate.build_report."""
+    """Feed it every entry of a run (`add`), then hand it to aggregate.build_report.
+    `redact` (off with --no-redact) masks secrets in what is kept of the log's text."""
 
-    def __init__(self) -> None:
+    def __init__(self, redact: bool = True) -> None:
+        self.redact = redact
         self.records = 0
         self.unparsed = 0
         self.filtered = 0
@@ -118,7 +139,7 @@ class Collector:
         self.signals: dict[str, int] = {}
         self._open: dict[tuple[str, str], OpenEvent] = {}
         self._episode: dict[tuple[str, str], Episode] = {}
-        self.unmatched = TemplateMiner()
+        self.unmatched = TemplateMiner(redact)
         self._clock = 0
 
     def note_filtered(self, record: Record) -> None:
@@ -143,7 +164,8 @@ class Collector:
                     "source": entry.source,
                     "line": entry.line,
                     "reason": entry.reason,
-                    "text": entry.text[:200],
+                    # a line of its own: where a protocol line stands (an AUTH answer)
+                    "text": keep_text(entry.text, UNPARSED_CHARS, self.redact, message=True),
                 }
             )
 
@@ -157,7 +179,7 @@ class Collector:
             self.first = t if self.first is None else min(self.first, t)
             self.last = t if self.last is None else max(self.last, t)
         self._version(record)
-        signal = SIGNALS.get(record.msg)
+        signal = recovery_kind(record)
         if signal:
             self.signals[signal] = t
         if record.account:
@@ -285,7 +307,7 @@ class Collector:
                     "source": record.source,
                     "line": record.line,
                     "account": record.account,
-                    "text": record.raw[:4000],
+                    "text": keep_text(record.raw, SAMPLE_CHARS, self.redact),
                 }
             )
         for name, value in match.fields.items():
@@ -296,6 +318,13 @@ class Collector:
         if not record.account:
             for provider, weight in provider_signals(record):
                 track.provider_hints[provider] += weight
+
+    def kept_error(self, text: str | None) -> str | None:
+        """A last error as the report keeps it: redacted whole, then cut. Done once per
+        account and pattern when the report is built, not on every record."""
+        if text is None:
+            return None
+        return keep_text(text, LAST_ERROR_CHARS, self.redact, message=True)
 
     def _episode_step(self, key: tuple[str, str], t: int) -> None:
         episode = self._episode.get(key)
@@ -336,9 +365,12 @@ _GENERIC = frozenset(
 
 
 def _best_text(record: Record) -> str:
-    """The most telling words of a failure: the provider's own when there are any."""
+    """The most telling words of a failure: the provider's own when there are any. Kept
+    longer than the report shows, so that redaction (kept_error) sees a secret across the
+    cut whole."""
+    keep = LAST_ERROR_CHARS + REDACT_MARGIN
     for path in _BEST_PATHS:
         node = record_field(record, path)
         if isinstance(node, str) and node.strip() and node not in _GENERIC:
-            return node.strip()[:500]
-    return (record.msg or error_text(record).split("\n")[0])[:500]
+            return node.strip()[:keep]
+    return (record.msg or error_text(record).split("\n")[0])[:keep]

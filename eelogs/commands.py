@@ -19,6 +19,7 @@ from eelogs.conditions import abandoned_warning
 from eelogs.errors import EelogsError
 from eelogs.filters import plural
 from eelogs.match import Classifier
+from eelogs.nightly import add_history, fails_on_new, nightly_options, write_outputs
 from eelogs.parse import JOURNAL_TOO_LONG_REASON, Record
 from eelogs.pipeline import Analysis, Window, analyze, classify_stream, read_entries
 from eelogs.redact import Pseudonyms, scrub
@@ -90,7 +91,8 @@ def _inputs(
 
 
 def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
-    """`eelogs analyze`: returns the exit code (0, or 1 when --fail-on is reached)."""
+    """`eelogs analyze`: returns the exit code (0, or 1 when --fail-on or --fail-on-new is
+    reached)."""
     window = _window(opts["since"], opts["until"], opts["accounts"])
     if opts["templates"] is not None and not opts["templates"].is_dir():
         raise EelogsError(
@@ -110,6 +112,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     json_target = expand_output(str(opts["save_json"]), **edges) if opts["save_json"] else None
     if target is not None:
         check_writable(target)
+    nightly = nightly_options(opts)
     skipped: list[Path] = []
     inputs = _inputs(specs, opts["journal"], opts["docker"], window, skipped)
     empty_folders = _empty_folders(specs, inputs)
@@ -126,6 +129,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         Scope(frozenset(opts["providers"]), frozenset(opts["accounts"])),
         baseline,
         str(opts["baseline"] or ""),
+        redact=not opts["no_redact"],
     )
     report = analyze(inputs, analysis, progress)
     report["input"]["skipped_files"] = len(skipped)
@@ -136,6 +140,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     for warning in report["input"]["warnings"]:
         click.echo(f"Warning: {warning}", err=True)
     report = _scrubbed(report, opts["no_redact"], opts["pseudonymize"])
+    summary = add_history(report, nightly)
     color = opts["color"]
     if color is None:
         # no-color.org: only a non-empty NO_COLOR turns colour off
@@ -152,10 +157,12 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         write_atomic(json_target, json_text, compress=is_gzip_name(json_target))
     if state is not None:  # only now: a failed run must read the same records again
         save_state(opts["state_file"], next_state(state, inputs, progress))
+    write_outputs(report, nightly, summary, timespec.now())
     if state_lock is not None:
         state_lock.close()
     click.echo(summary_line(report), err=True)
-    return 1 if opts["fail_on"] and _reaches(report, opts["fail_on"]) else 0
+    reached = opts["fail_on"] and _reaches(report, opts["fail_on"])
+    return 1 if reached or fails_on_new(report, nightly) else 0
 
 
 def _scrubbed(report: dict[str, Any], no_redact: bool, pseudonymize: bool) -> dict[str, Any]:

@@ -75,6 +75,29 @@ def listing(items: list[Any], limit: int = 5) -> str:
     return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
 
 
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def spark(values: list[int]) -> str:
+    """A Unicode sparkline: ▁ is a night without the finding, ▂ to █ scale up to the peak,
+    so one event never looks like none."""
+    peak = max(values, default=0)
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(
+        SPARK_BLOCKS[0] if not v else SPARK_BLOCKS[1 + round((v / peak) * (top - 1))]
+        for v in values
+    )
+
+
+def trend_text(trend: list[dict[str, Any]], shown: int = 7) -> str:
+    """`▁▅█  0 → 5 → 7 events a night`: the sparkline, then the last nights' counts."""
+    counts = [int(point["count"]) for point in trend]
+    text = f"{spark(counts)}  {' → '.join(str(c) for c in counts[-shown:])} events a night"
+    if len(counts) > shown:
+        text += f" (the last {shown} of {len(counts)} nights; peak {max(counts)})"
+    return text
+
+
 FILTERS = {
     "paint": paint,
     "md_cell": md_cell,
@@ -84,6 +107,8 @@ FILTERS = {
     "provider_name": provider_name,
     "listing": listing,
     "plural": plural,
+    "spark": spark,
+    "trend_text": trend_text,
 }
 # also a global: templates written before it was a filter call plural(n, word)
 GLOBALS = {"plural": plural}

@@ -46,11 +46,82 @@ class Match:
     fields: dict[str, Any]
 
 
-class Classifier:
+class Judge:
+    """Evaluates blocks of the catalog's "path|modifier" language on records: for patterns,
+    and for every table written in the same language (contexts, states, provider clues)."""
+
+    def __init__(self) -> None:
+        self.regex_timeouts: Counter[str] = Counter()
+        self.regex_budget = RegexBudget(self.regex_timeouts)
+
+    def holds_block(self, owner: str, block: Block, record: Record) -> bool:
+        """Whether one block holds for a record."""
+        return self._block(owner, block, self.view(record), {})
+
+    def holds_any(self, owner: str, blocks: tuple[Block, ...], record: Record) -> bool:
+        """Whether one of `blocks` holds, with the record's fields looked up once."""
+        view = self.view(record)
+        return any(self._block(owner, b, view, {}) for b in blocks)
+
+    def any_block(self, owner: str, blocks: tuple[Block, ...], view: _View) -> bool:
+        """Whether one of `blocks` holds for the record `view` looks at."""
+        return any(self._block(owner, b, view, {}) for b in blocks)
+
+    def view(self, record: Record) -> _View:
+        return _View(record, _no_context)
+
+    def _block(self, owner: str, block: Block, view: _View, captured: dict[str, Any]) -> bool:
+        groups: dict[str, Any] = {}
+        for cond in block.conditions:
+            if not self.holds(owner, cond, view.values(cond.path), groups):
+                return False
+        captured.update(groups)
+        return True
+
+    def holds(self, owner: str, cond: Condition, values: list[Any], groups: dict[str, Any]) -> bool:
+        """Whether `cond` (of the pattern or table `owner`) holds for a field's `values`;
+        regex groups, and the signal that matched, go to `groups`."""
+        mod = cond.modifier
+        if mod == "exists":
+            return bool(values) is bool(cond.values[0])
+        for value in values:
+            if mod == "eq":
+                if any(_equal(value, want) for want in cond.values):
+                    if cond.path == "signal":
+                        groups["signal"] = value
+                    return True
+            elif mod == "re":
+                text = _as_text(value)
+                for compiled in cond.compiled:
+                    found = self._search(owner, compiled, text)
+                    if found:
+                        groups.update({k: v for k, v in found.groupdict().items() if v})
+                        return True
+            elif mod in ("gte", "lt"):
+                if (
+                    isinstance(value, (int, float))
+                    and not isinstance(value, bool)
+                    and any((value >= w) if mod == "gte" else (value < w) for w in cond.values)
+                ):
+                    return True
+            elif isinstance(value, str) and _text_test(mod, value, cond.values):
+                return True
+        return False
+
+    def _search(self, owner: str, compiled: Any, text: str) -> Any:
+        return self.regex_budget.search(owner, compiled, text)
+
+
+def _no_context(view: _View) -> str | None:
+    return None
+
+
+class Classifier(Judge):
     """Classify records against a catalog; `Dispatch` narrows each record to the few
     patterns that could fit, so healthy chatter costs a handful of dict lookups."""
 
     def __init__(self, catalog: Catalog) -> None:
+        super().__init__()
         ordered = sorted(
             (p for p in catalog.patterns if p.match), key=lambda p: (-p.priority, p.id)
         )
@@ -58,8 +129,6 @@ class Classifier:
         self._dispatch = Dispatch(ordered)
         self._contexts = catalog.tables.contexts
         self._expected = catalog.tables.expected
-        self.regex_timeouts: Counter[str] = Counter()
-        self.regex_budget = RegexBudget(self.regex_timeouts)
 
     def classify(self, record: Record) -> Match | None:
         """The single best pattern for this record, or None."""
@@ -104,10 +173,6 @@ class Classifier:
         """The extracted fields if `pattern` matches `record`, else None."""
         return self._try(pattern, self.view(record))
 
-    def holds_block(self, owner: str, block: Block, record: Record) -> bool:
-        """Whether one block holds for a record (contexts' and tables' own examples)."""
-        return self._block(owner, block, self.view(record), {})
-
     def _context_of(self, view: _View) -> str | None:
         for context in self._contexts:
             if any(self._block(context.id, b, view, {}) for b in context.match):
@@ -137,47 +202,6 @@ class Classifier:
             if found:
                 return str(found.groupdict().get(name) or found.group(0))
         return None
-
-    def _block(self, owner: str, block: Block, view: _View, captured: dict[str, Any]) -> bool:
-        groups: dict[str, Any] = {}
-        for cond in block.conditions:
-            if not self.holds(owner, cond, view.values(cond.path), groups):
-                return False
-        captured.update(groups)
-        return True
-
-    def holds(self, owner: str, cond: Condition, values: list[Any], groups: dict[str, Any]) -> bool:
-        """Whether `cond` (of the pattern or table `owner`) holds for a field's `values`;
-        regex groups, and the signal that matched, go to `groups`."""
-        mod = cond.modifier
-        if mod == "exists":
-            return bool(values) is bool(cond.values[0])
-        for value in values:
-            if mod == "eq":
-                if any(_equal(value, want) for want in cond.values):
-                    if cond.path == "signal":
-                        groups["signal"] = value
-                    return True
-            elif mod == "re":
-                text = _as_text(value)
-                for compiled in cond.compiled:
-                    found = self._search(owner, compiled, text)
-                    if found:
-                        groups.update({k: v for k, v in found.groupdict().items() if v})
-                        return True
-            elif mod in ("gte", "lt"):
-                if (
-                    isinstance(value, (int, float))
-                    and not isinstance(value, bool)
-                    and any((value >= w) if mod == "gte" else (value < w) for w in cond.values)
-                ):
-                    return True
-            elif isinstance(value, str) and _text_test(mod, value, cond.values):
-                return True
-        return False
-
-    def _search(self, owner: str, compiled: Any, text: str) -> Any:
-        return self.regex_budget.search(owner, compiled, text)
 
 
 _UNSET: Any = object()

@@ -56,7 +56,8 @@ class Record(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Unparsed:
-    """A line that is not a log record (banner, stack trace, truncated JSON, garbage)."""
+    """A line that is not a log record (banner, stack trace, truncated JSON, garbage).
+    `text` is the whole line: the collector redacts it before it keeps a part of it."""
 
     source: str
     line: int
@@ -102,15 +103,15 @@ def parse_payload(payload: Payload) -> Record | Unparsed:
         if text.endswith(LINE_CUT_TEXT):  # the bounded reader cut it (bounded.py)
             return Unparsed(payload.source, payload.line, LINE_TOO_LONG, text[:300])
         if not text.lstrip().startswith(("{", "[")):
-            return Unparsed(payload.source, payload.line, "not JSON", text[:300])
+            return Unparsed(payload.source, payload.line, "not JSON", text)
         obj = loads(text)
         if obj is None:
-            return Unparsed(payload.source, payload.line, _not_json_reason(text), text[:300])
+            return Unparsed(payload.source, payload.line, _not_json_reason(text), text)
         if not isinstance(obj, dict):
-            return Unparsed(payload.source, payload.line, "JSON that is not an object", text[:300])
+            return Unparsed(payload.source, payload.line, "JSON that is not an object", text)
     if not ("msg" in obj or "level" in obj or "time" in obj or "t" in obj):
         return Unparsed(
-            payload.source, payload.line, "JSON object that is not a log record", payload.text[:300]
+            payload.source, payload.line, "JSON object that is not a log record", payload.text
         )
     return _record(obj, payload)
 

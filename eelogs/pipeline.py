@@ -21,8 +21,10 @@ from eelogs.fastplan import FastPlan
 from eelogs.framing import deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, Unparsed, iso, parse_payload
-from eelogs.providers import ProviderScores
+from eelogs.redact import keep_text
 from eelogs.sources import Input, Progress, read_lines
+
+CLASSIFY_MSG_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ class Analysis:
     scope: Scope = field(default_factory=Scope)
     baseline: dict[str, Any] | None = None
     baseline_name: str = ""
+    redact: bool = True  # off with --no-redact
 
 
 def analyze(
@@ -81,7 +84,7 @@ def analyze(
     """Read, classify and aggregate: the report as plain rows (not yet redacted). `fast`
     lets plain JSON inputs take the columnar path (fastpath.py); the report is the same."""
     classifier = Classifier(analysis.catalog)
-    collector = Collector()
+    collector = Collector(analysis.redact)
     window = analysis.window
     plan = FastPlan(analysis.catalog) if fast else None
     progress = progress if progress is not None else {}
@@ -139,9 +142,11 @@ def _generated() -> str:
 def classify_stream(
     inputs: Iterable[Input], catalog: Catalog, window: Window
 ) -> Iterator[dict[str, Any]]:
-    """`eelogs classify`: one row per input record (and per unparsed line), in input order."""
+    """`eelogs classify`: one row per input record (and per unparsed line), in input order.
+    Records go through the same Collector as `analyze`'s, so each account's provider and
+    state after a record are the ones `analyze` would report after it."""
     classifier = Classifier(catalog)
-    providers = ProviderScores()
+    collector = Collector()
     for entry in read_entries(inputs):
         if isinstance(entry, Unparsed):
             yield {
@@ -155,18 +160,19 @@ def classify_stream(
         if not window.admits(entry):
             continue
         found, context = classifier.classify_with_context(entry)
-        providers.observe(entry)
-        provider = providers.best(entry.account)
+        collector.add(entry, found)
+        track = collector.accounts.get(entry.account) if entry.account else None
         yield {
             "line": entry.line,
             "pattern": found.pattern.id if found else None,
             "severity": found.pattern.severity if found else None,
             "context": context,
             "account": entry.account,
-            "provider": provider,
+            "provider": track.provider if track else None,
+            "state": track.state if track else None,
             "time": entry.time_iso,
             "level": entry.level_name,
-            "msg": entry.msg[:200],
+            "msg": keep_text(entry.msg, CLASSIFY_MSG_CHARS, message=True),
             "source": entry.source,
             **({"fields": found.fields} if found and found.fields else {}),
         }

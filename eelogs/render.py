@@ -117,6 +117,9 @@ def _charts(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "sparks": {p: charts.sparkline(v) for p, v in per_pattern.items()},
         "timeline_svg": charts.stacked(per_pattern, span),
+        "trends": {
+            f["pattern"]: charts.trend(f["trend"]) for f in report["findings"] if "trend" in f
+        },
     }
 
 
