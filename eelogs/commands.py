@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 import orjson
@@ -100,12 +100,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
             "give a folder of report.<format>.j2 files, or drop --templates for the shipped ones",
         )
     catalog = load_catalog(list(opts["pattern_dirs"]))
-    baseline = load_baseline(opts["baseline"]) if opts["baseline"] else None
-    if opts["baseline"] and baseline is None:
-        click.echo(
-            f"Warning: no baseline at {opts['baseline']} yet: every finding counts as new", err=True
-        )
-        baseline = {"findings": [], "accounts": []}
+    baseline = _baseline(opts["baseline"])
     edges = {"since": timespec.from_ms(window.since_ms), "until": timespec.from_ms(window.until_ms)}
     target = expand_output(opts["output"], **edges) if opts["output"] else None
     fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(target)
@@ -116,12 +111,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     skipped: list[Path] = []
     inputs = _inputs(specs, opts["journal"], opts["docker"], window, skipped)
     empty_folders = _empty_folders(specs, inputs)
-    # held to the end of the run: a second run on the same state waits, then fails
-    state_lock = lock_state(opts["state_file"]) if opts["state_file"] else None
-    state = load_state(opts["state_file"]) if opts["state_file"] else None
-    reread: list[str] = []
-    if state is not None:
-        inputs = plan_inputs(inputs, state, reread)
+    inputs, state, state_lock, reread = _incremental(opts["state_file"], inputs)
     progress: dict[str, Progress] = {}
     analysis = Analysis(
         catalog,
@@ -163,6 +153,28 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     click.echo(summary_line(report), err=True)
     reached = opts["fail_on"] and _reaches(report, opts["fail_on"])
     return 1 if reached or fails_on_new(report, nightly) else 0
+
+
+def _baseline(path: Path | None) -> dict[str, Any] | None:
+    baseline = load_baseline(path) if path else None
+    if path and baseline is None:
+        click.echo(f"Warning: no baseline at {path} yet: every finding counts as new", err=True)
+        baseline = {"findings": [], "accounts": []}
+    return baseline
+
+
+def _incremental(
+    state_file: Path | None, inputs: list[Input]
+) -> tuple[list[Input], dict[str, Any] | None, IO[bytes] | None, list[str]]:
+    """With --state: the inputs planned from where the last run stopped, the state, its
+    lock (held to the end of the run: a second run on the same state waits, then fails)
+    and warnings about files read again from their start."""
+    if state_file is None:
+        return inputs, None, None, []
+    lock = lock_state(state_file)
+    state = load_state(state_file)
+    reread: list[str] = []
+    return plan_inputs(inputs, state, reread), state, lock, reread
 
 
 def _scrubbed(report: dict[str, Any], no_redact: bool, pseudonymize: bool) -> dict[str, Any]:
