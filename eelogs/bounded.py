@@ -169,3 +169,52 @@ def read_capped(path: Path, what: str, hint: str) -> bytes:
             hint,
         )
     return data
+
+
+class LineSplitter:
+    """The same bounds for readers that get chunks rather than a stream (`eelogs watch`):
+    complete lines, each cut at LINE_MAX with the mark; the rest of a long line is dropped
+    as it arrives; a BOM before the first line goes."""
+
+    def __init__(self) -> None:
+        self._part = bytearray()
+        self._dropping = False
+        self._at_start = True
+        self._head = b""  # the first bytes, while they may still be a BOM
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        if self._at_start:  # the BOM may come split over chunks
+            chunk, self._head = self._head + chunk, b""
+            if len(chunk) < len(BOM) and BOM.startswith(chunk):
+                self._head = chunk
+                return []
+            self._at_start = False
+            chunk = chunk.removeprefix(BOM)
+        lines: list[bytes] = []
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            if not self._dropping:
+                self._part += chunk[start:end]
+                self._cut()
+            lines.append(bytes(self._part))
+            self._part.clear()
+            self._dropping = False
+            start = end + 1
+        if not self._dropping:
+            self._part += chunk[start:]
+            self._cut()
+        return lines
+
+    def rest(self) -> bytes:
+        """The last line, which has no newline (at the end of the input)."""
+        rest = self._head + bytes(self._part)
+        self._part.clear()
+        self._head = b""
+        self._dropping = False
+        return rest
+
+    def _cut(self) -> None:
+        if len(self._part) > LINE_MAX:
+            del self._part[LINE_MAX:]
+            self._part += LINE_CUT_MARK
+            self._dropping = True

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import orjson
 
+from eelogs.bounded import LineSplitter
 from eelogs.catalog import Catalog
 from eelogs.collect import Collector
 from eelogs.errors import EelogsError
@@ -42,14 +43,12 @@ class Follower:
             self.handle.seek(0, os.SEEK_END)
 
     def lines(self, on_idle: Callable[[], None]) -> Iterator[str]:
-        partial = b""
+        splitter = LineSplitter()  # bounded: a line without end is not held whole
         while True:
-            chunk = self.handle.readline()
+            chunk = self.handle.read(65536)
             if chunk:
-                partial += chunk
-                if partial.endswith(b"\n"):
-                    yield partial.decode("utf-8", "replace").rstrip("\r\n")
-                    partial = b""
+                for raw in splitter.feed(chunk):
+                    yield raw.decode("utf-8", "replace").rstrip("\r")
                 continue
             if self._reopen_if_rotated():
                 continue
@@ -95,7 +94,7 @@ def open_follower(path: Path, from_start: bool, on_idle: Callable[[], None]) -> 
 def stdin_lines(on_idle: Callable[[], None]) -> Iterator[str]:
     """Lines of stdin (e.g. `journalctl -f -o cat`), with idle ticks while it is quiet."""
     fd = sys.stdin.fileno()
-    buffer = b""
+    splitter = LineSplitter()  # bounded: a line without end is not held whole
     while True:
         ready, _, _ = select.select([fd], [], [], 1.0)
         if not ready:
@@ -103,12 +102,10 @@ def stdin_lines(on_idle: Callable[[], None]) -> Iterator[str]:
             continue
         chunk = os.read(fd, 65536)
         if not chunk:
-            if buffer:
-                yield buffer.decode("utf-8", "replace").rstrip("\r\n")
+            if rest := splitter.rest():
+                yield rest.decode("utf-8", "replace").rstrip("\r\n")
             return
-        buffer += chunk
-        *complete, buffer = buffer.split(b"\n")
-        for raw in complete:
+        for raw in splitter.feed(chunk):
             yield raw.decode("utf-8", "replace").rstrip("\r")
 
 

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from eelogs import timespec
 from eelogs.baseline import apply_baseline, load_baseline
-from eelogs.bounded import LINE_MAX, LINE_TOO_LONG
+from eelogs.bounded import LINE_CUT_MARK, LINE_MAX, LINE_TOO_LONG, LineSplitter
 from eelogs.catalog import load_catalog
 from eelogs.errors import EelogsError, OutputError
 from eelogs.framing import deframe
@@ -595,3 +595,24 @@ def test_12_a_stream_with_no_newline_stays_within_the_memory_ceiling() -> None:
 def test_12_state_and_baseline_are_read_within_a_cap(option: str) -> None:
     result = cli(["analyze", str(SAMPLES / "emailengine.log"), option, "/dev/zero"])
     assert_error_hint(result, "/dev/zero", "larger than 64 MiB")
+
+
+@examples(100)
+@given(
+    st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"")), max_size=20), st.data()
+)
+def test_watch_splits_chunks_into_the_same_lines(lines: list[bytes], data: st.DataObject) -> None:
+    stream = b"\xef\xbb\xbf" + b"".join(line + b"\n" for line in lines)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+    splitter, got = LineSplitter(), []
+    for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+        got += splitter.feed(stream[start:end])
+    assert got == lines and splitter.rest() == b""
+
+
+def test_12_watch_cuts_an_over_long_line() -> None:
+    splitter = LineSplitter()
+    chunk = b"x" * 65536
+    got = [line for _ in range(LINE_MAX // len(chunk) + 2) for line in splitter.feed(chunk)]
+    got += splitter.feed(b"tail\nnext\n")
+    assert [len(line) for line in got] == [LINE_MAX + len(LINE_CUT_MARK), 4]
