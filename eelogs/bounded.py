@@ -59,6 +59,8 @@ class BoundedLines(io.RawIOBase):
         return bool(self._inner.seekable())
 
     def tell(self) -> int:
+        # BufferedReader asks where the raw stream is before a seek; only the start (where
+        # a --state offset is sought) is ever asked, and nothing has been cut before it
         return 0 if self._at_start else int(self._inner.tell())
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
