@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from eelogs.providers import PROVIDER_NAMES
+from eelogs.safetext import (
+    Safe,
+    md_cell,
+    md_code,
+    md_escape,
+    md_link,
+    md_list,
+    md_prose,
+    md_span,
+    shell_quote,
+    visible,
+    web_url,
+)
 
 _ANSI = {
     "critical": "1;31",
@@ -20,33 +32,12 @@ _ANSI = {
 }
 
 
-def paint(text: Any, style: str, color: bool) -> str:
-    """ANSI colour for the terminal report, only when colour is on."""
+def paint(text: Any, style: str, color: bool) -> Safe:
+    """ANSI colour for the terminal report, only when colour is on. The text inside is made
+    visible first, so only our own escape codes reach the terminal."""
     code = _ANSI.get(style)
-    return f"\033[{code}m{text}\033[0m" if color and code else str(text)
-
-
-def md_cell(text: Any) -> str:
-    """Text that cannot break a Markdown table: no pipes, backticks, newlines or HTML."""
-    value = "" if text is None else str(text)
-    value = value.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
-    value = value.replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"\s*\n\s*", " ", value).strip()
-
-
-def md_prose(text: Any) -> str:
-    """Our own docs text: Markdown kept (backticks are code), HTML and newlines neutralised."""
-    value = "" if text is None else str(text)
-    value = value.replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"\s*\n\s*", " ", value).strip()
-
-
-def md_code(text: Any) -> str:
-    """A fenced block that the text cannot close: the fence is longer than any run inside."""
-    value = "" if text is None else str(text)
-    longest = max((len(m) for m in re.findall(r"`+", value)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{value}\n{fence}"
+    shown = visible(text)
+    return Safe(f"\033[{code}m{shown}\033[0m" if color and code else shown)
 
 
 def short_time(iso: str | None) -> str:
@@ -80,6 +71,12 @@ FILTERS = {
     "md_cell": md_cell,
     "md_code": md_code,
     "md_prose": md_prose,
+    "md_span": md_span,
+    "md_escape": md_escape,
+    "md_list": md_list,
+    "md_link": md_link,
+    "web_url": web_url,
+    "shell_quote": shell_quote,
     "short_time": short_time,
     "provider_name": provider_name,
     "listing": listing,
