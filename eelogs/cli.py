@@ -14,6 +14,8 @@ from eelogs import __version__
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
 from eelogs.errors import EelogsError
 from eelogs.render import Format
+from eelogs.safetext import visible
+from eelogs.writer import write_output
 
 _SEVERITY = click.Choice(SEVERITIES)
 
@@ -230,7 +232,7 @@ def patterns_list(fmt: str, pattern_dirs: tuple[Path, ...]) -> None:
     """List every pattern: id, severity, category, title."""
     from eelogs import commands
 
-    click.echo(commands.list_patterns(_catalog(pattern_dirs), fmt), nl=False)
+    write_output(None, commands.list_patterns(_catalog(pattern_dirs), fmt))
 
 
 @patterns.command("show")
@@ -240,7 +242,7 @@ def patterns_show(pattern_id: str, pattern_dirs: tuple[Path, ...]) -> None:
     """What / why / fix / provider notes / references / examples of one pattern."""
     from eelogs import commands
 
-    click.echo(commands.show_pattern(_catalog(pattern_dirs), pattern_id), nl=False)
+    write_output(None, commands.show_pattern(_catalog(pattern_dirs), pattern_id))
 
 
 @patterns.command("check")
@@ -263,9 +265,10 @@ def _catalog(extra: tuple[Path, ...]) -> Catalog:
 
 
 def _fail(message: str, hint: str | None) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+    # messages can name accounts and files from the input: shown, never acted on
+    click.echo(visible(f"Error: {message}"), err=True)
     if hint:
-        click.echo(f"Hint: {hint}", err=True)
+        click.echo(visible(f"Hint: {hint}"), err=True)
     sys.exit(2)
 
 

@@ -21,15 +21,8 @@ from eelogs.match import Classifier
 from eelogs.parse import JOURNAL_TOO_LONG_REASON, Record
 from eelogs.pipeline import Analysis, Window, analyze, classify_stream, read_entries
 from eelogs.redact import Pseudonyms, scrub
-from eelogs.render import (
-    Format,
-    check_writable,
-    expand_output,
-    infer_format,
-    is_gzip_name,
-    render,
-    write_atomic,
-)
+from eelogs.render import Format, expand_output, infer_format, is_gzip_name, render
+from eelogs.safetext import json_safe, visible
 from eelogs.selftest import check_catalog, findings_in
 from eelogs.sources import (
     Input,
@@ -40,6 +33,7 @@ from eelogs.sources import (
     journal_input,
 )
 from eelogs.state import load_state, next_state, plan_inputs, save_state
+from eelogs.writer import check_writable, refuse_inputs, write_output, write_text
 
 
 def _window(since: str | None, until: str | None, accounts: Sequence[str] = ()) -> Window:
@@ -99,13 +93,18 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         )
         baseline = {"findings": [], "accounts": []}
     edges = {"since": timespec.from_ms(window.since_ms), "until": timespec.from_ms(window.until_ms)}
-    target = expand_output(opts["output"], **edges) if opts["output"] else None
+    # `-o -` is stdout, as for most Unix tools
+    target = expand_output(opts["output"], **edges) if opts["output"] not in (None, "-") else None
     fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(target)
     json_target = expand_output(str(opts["save_json"]), **edges) if opts["save_json"] else None
-    if target is not None:
-        check_writable(target)
+    for path in (target, json_target):
+        if path is not None:
+            check_writable(path)
     skipped: list[Path] = []
     inputs = _inputs(specs, opts["journal"], opts["docker"], window, skipped)
+    read = [i.path for i in inputs if i.path is not None]
+    refuse_inputs(target, read, "--output")
+    refuse_inputs(json_target, read, "--save-json")
     empty_folders = _empty_folders(specs, inputs)
     state = load_state(opts["state_file"]) if opts["state_file"] else None
     if state is not None:
@@ -125,22 +124,20 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         report, inputs, empty_folders, state is not None, damaged
     )
     for warning in report["input"]["warnings"]:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(visible(f"Warning: {warning}"), err=True)
     report = _scrubbed(report, opts["no_redact"], opts["pseudonymize"])
     color = opts["color"]
     if color is None:
         # no-color.org: only a non-empty NO_COLOR turns colour off
-        color = not opts["output"] and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        color = target is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
+    # colour codes are in the text only when colour is on: written as they are
+    write_output(target, text, compress=target is not None and is_gzip_name(target))
     if target is not None:
-        write_atomic(target, text, compress=is_gzip_name(target))
-        click.echo(f"eelogs: wrote {target}", err=True)
-    else:
-        # click strips ANSI codes on pipes unless told; --color means colour regardless
-        click.echo(text, nl=False, color=bool(color))
+        click.echo(visible(f"eelogs: wrote {target}"), err=True)
     if json_target is not None:
         json_text = text if fmt is Format.JSON else render(report, catalog, Format.JSON)
-        write_atomic(json_target, json_text, compress=is_gzip_name(json_target))
+        write_output(json_target, json_text, compress=is_gzip_name(json_target))
     if state is not None:  # only now: a failed run must read the same records again
         save_state(opts["state_file"], next_state(state, inputs, progress))
     click.echo(summary_line(report), err=True)
@@ -310,7 +307,8 @@ def run_classify(
     catalog = load_catalog(list(pattern_dirs))
     out = sys.stdout
     for row in classify_stream(_inputs(specs), catalog, window):
-        out.write(orjson.dumps(scrub(row, True, None)).decode() + "\n")
+        write_text(out, json_safe(orjson.dumps(scrub(row, True, None)).decode()) + "\n")
+    write_text(out, "", flush=True)
 
 
 def list_patterns(catalog: Catalog, fmt: str) -> str:
@@ -326,14 +324,14 @@ def list_patterns(catalog: Catalog, fmt: str) -> str:
         for p in catalog.patterns
     ]
     if fmt == "json":
-        return orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n"
+        return json_safe(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode()) + "\n"
     if fmt == "md":
         from eelogs.catalogdoc import catalog_markdown
 
         return catalog_markdown(catalog)
     width = max(len(p.id) for p in catalog.patterns)
     lines = [
-        f"{r['id']:<{width}}  {r['severity']:<8}  {r['category']:<10}  {r['title']}"
+        visible(f"{r['id']:<{width}}  {r['severity']:<8}  {r['category']:<10}  {r['title']}")
         for r in sorted(rows, key=lambda r: (r["category"], r["id"]))
     ]
     return "\n".join(lines) + f"\n{plural(len(rows), 'pattern')}\n"

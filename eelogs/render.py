@@ -1,11 +1,8 @@
-"""Turn a report (plain rows) into text, Markdown, HTML or JSON, and write it safely."""
+"""Turn a report (plain rows) into text, Markdown, HTML or JSON (eelogs.writer writes it)."""
 
 from __future__ import annotations
 
-import gzip
-import os
 import re
-import tempfile
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -17,6 +14,11 @@ from eelogs import timespec
 from eelogs.catalog import SEVERITIES, Catalog
 from eelogs.errors import OutputError
 from eelogs.resources import data_dir
+from eelogs.safetext import finalize, html_finalize, json_safe
+
+# the writer moved to eelogs.writer; state.py and older callers still import it from here
+from eelogs.writer import check_writable as check_writable
+from eelogs.writer import write_atomic as write_atomic
 
 if TYPE_CHECKING:
     import jinja2
@@ -75,10 +77,10 @@ def render(
     templates: Path | None = None,
 ) -> str:
     if fmt is Format.JSON:
-        return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
+        return json_safe(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode()) + "\n"
     import jinja2  # here: a JSON report (cron, scripts) does without its import time
 
-    env = _environment(templates)
+    env = _environment(templates, fmt)
     try:
         template = env.get_template(f"report.{fmt.value}.j2")
     except jinja2.TemplateError as exc:
@@ -140,7 +142,7 @@ def _tickets(report: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _environment(templates: Path | None) -> jinja2.Environment:
+def _environment(templates: Path | None, fmt: Format) -> jinja2.Environment:
     import jinja2
 
     folders = [str(templates)] if templates else []
@@ -152,6 +154,8 @@ def _environment(templates: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # every `{{ … }}` passes here: the format's own safety net for data (safetext)
+        finalize=html_finalize if fmt is Format.HTML else finalize,
     )
     from eelogs import filters
 
@@ -215,40 +219,3 @@ def expand_output(
         done = code.end()
     parts.append(moment.strftime(path[done:]))
     return Path("".join(parts))
-
-
-def check_writable(path: Path) -> None:
-    """Fail before a long analysis, not after it, when the report cannot be written."""
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(
-            f"cannot write {path}: {folder} is not a folder you may write to",
-            "choose another --output path",
-        )
-
-
-def write_atomic(path: Path, text: str, compress: bool = False) -> None:
-    """Write to a temporary file beside `path`, then rename: a cron job never leaves half a
-    report, and a killed run leaves the previous one intact. `compress`: gzip it."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write {path}: {exc.strerror}", "choose a folder you may write to"
-        ) from exc
-    try:
-        data = text.encode("utf-8")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(gzip.compress(data, mtime=0) if compress else data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise OutputError(
-            f"cannot write {path}: {exc.strerror}", "check the path, the free space and permissions"
-        ) from exc
