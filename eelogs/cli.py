@@ -94,7 +94,8 @@ def _patterns_option(func: Any) -> Any:
     "-o",
     "--output",
     metavar="PATH",
-    help="Write the report here; its suffix picks the format, a final .gz compresses it. "
+    help="Write the report here (- is stdout); its suffix picks the format, a final .gz "
+    "compresses it. "
     "strftime codes expand at the run's time (reports/%Y-%m-%d.html), {since:%Y-%m-%d} and "
     "{until:…} at the window's start and end.",
 )

@@ -75,8 +75,10 @@ def _inputs(
         if skipped:
             more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
             click.echo(
-                f"eelogs: skipped {len(skipped)} file(s) that are not text logs: "
-                f"{skipped[0]}{more}",
+                visible(
+                    f"eelogs: skipped {len(skipped)} file(s) that are not text logs: "
+                    f"{skipped[0]}{more}"
+                ),
                 err=True,
             )
     return found

@@ -184,13 +184,17 @@ def md_link(value: Any) -> Safe:
 
 
 def html_finalize(value: Any) -> Any:
-    """The HTML template's pass over every `{{ … }}` before jinja2's autoescape: our own
-    markup (charts) stays, data has its control characters made visible (a bidi override
-    would reorder what the reader sees). Line feeds stay: in HTML they start nothing, and a
-    remedy in a <pre> needs its lines."""
+    """The HTML template's pass over every `{{ … }}` before jinja2's autoescape: markup
+    (our charts) stays markup, and every value has its control characters made visible (a
+    bidi override would reorder what the reader sees). Line feeds stay: in HTML they start
+    nothing, and a remedy in a <pre> needs its lines."""
     from markupsafe import Markup
 
-    return value if isinstance(value, Markup) else visible_keep_lines(value)
+    if isinstance(value, Markup):
+        # ours, or jinja2's own escaped output: made visible as it is (the escapes hold no
+        # `<`, `&` or quote, so the markup stays valid)
+        return Markup(visible_keep_lines(str(value)))
+    return visible_keep_lines(value)
 
 
 # --- JSON -------------------------------------------------------------------------------
