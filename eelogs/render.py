@@ -17,7 +17,6 @@ from eelogs.resources import data_dir
 from eelogs.safetext import finalize, html_finalize, json_safe
 
 # the writer moved to eelogs.writer; state.py and older callers still import it from here
-from eelogs.writer import check_writable as check_writable
 from eelogs.writer import write_atomic as write_atomic
 
 if TYPE_CHECKING:
