@@ -10,8 +10,6 @@ markdown-it's (a pipe right after a backslash is escaped).
 from __future__ import annotations
 
 import re
-from typing import Any
-
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -104,6 +102,13 @@ def broken_rows(markdown: str) -> list[str]:
     return bad
 
 
-def inline_texts(markdown: str) -> list[Any]:
-    """Every inline token's type and content, for a failing assertion's message."""
-    return [(c.type, c.content) for t in tokens(markdown) for c in t.children or []]
+def shown_text(markdown: str) -> str:
+    """The text a reader sees, one line per paragraph, cell or heading: escapes resolved."""
+    return "\n".join(
+        "".join(c.content for c in t.children or [] if c.type in _SHOWN)
+        for t in tokens(markdown)
+        if t.type == "inline"
+    )
+
+
+_SHOWN = {"text", "text_special", "code_inline"}
