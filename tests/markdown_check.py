@@ -10,6 +10,7 @@ markdown-it's (a pipe right after a backslash is escaped).
 from __future__ import annotations
 
 import re
+
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
