@@ -162,7 +162,11 @@ class _Walk:
         if not isinstance(value, (dict, list)):
             return value
         if depth >= _MAX_DEPTH:
-            text = _dumps(value)
+            try:
+                text = orjson.dumps(value).decode()
+            except (TypeError, orjson.JSONEncodeError):
+                # deeper than orjson writes (255 levels): too deep to read, so not shown
+                return self._masked(value)
             return self._masked(value) if _text_rules(text) != text else value
         if isinstance(value, list):
             return [self.value(item, None, depth + 1) for item in value]
