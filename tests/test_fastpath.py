@@ -489,7 +489,7 @@ def test_blocks_are_whole_lines(
     for block, size in blocks[:-1]:
         assert block[size - 1 : size] == b"\n" and b"\n" not in block[size:]
     # read in place: a plain file's blocks carry the start of the next line with them
-    assert any(len(block) > size for block, size in blocks) is not compressed
+    assert not any(len(block) > size for block, size in blocks)  # no part line read twice
 
 
 def test_rows_read_in_place_must_cover_their_bytes() -> None:
