@@ -488,7 +488,6 @@ def test_blocks_are_whole_lines(
     assert sum(count_lines(block, size) for block, size in blocks) == len(lines)
     for block, size in blocks[:-1]:
         assert block[size - 1 : size] == b"\n" and b"\n" not in block[size:]
-    # read in place: a plain file's blocks carry the start of the next line with them
     assert not any(len(block) > size for block, size in blocks)  # no part line read twice
 
 
