@@ -122,6 +122,14 @@ def _patterns_option(func: Any) -> Any:
     help="Exit 1 if an open finding is at or above: info, low, medium, high, critical.",
 )
 @click.option(
+    "--quiet-period",
+    metavar="DURATION",
+    default="1h",
+    show_default=True,
+    help="An account-less finding (Redis, workers, licence) not seen for this long before the "
+    "input ends is over: 30m, 2h.",
+)
+@click.option(
     "--no-redact", is_flag=True, help="Keep secrets in the report (redaction is on by default)."
 )
 @click.option(

@@ -91,6 +91,7 @@ def _inputs(
 def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     """`eelogs analyze`: returns the exit code (0, or 1 when --fail-on is reached)."""
     window = _window(opts["since"], opts["until"], opts["accounts"])
+    quiet_ms = timespec.duration_ms(opts.get("quiet_period") or "1h")
     catalog = load_catalog(list(opts["pattern_dirs"]))
     baseline = load_baseline(opts["baseline"]) if opts["baseline"] else None
     if opts["baseline"] and baseline is None:
@@ -117,6 +118,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         Scope(frozenset(opts["providers"]), frozenset(opts["accounts"])),
         baseline,
         str(opts["baseline"] or ""),
+        quiet_ms,
     )
     report = analyze(inputs, analysis, progress)
     report["input"]["skipped_files"] = len(skipped)

@@ -17,6 +17,7 @@ from eelogs.collect import Collector
 from eelogs.fastpath import FastRun, fast_eligible, read_fast
 from eelogs.fastplan import FastPlan
 from eelogs.framing import deframe
+from eelogs.lifecycle import QUIET_PERIOD_MS
 from eelogs.match import Classifier
 from eelogs.parse import Record, Unparsed, iso, parse_payload
 from eelogs.providers import ProviderScores
@@ -68,6 +69,7 @@ class Analysis:
     scope: Scope = field(default_factory=Scope)
     baseline: dict[str, Any] | None = None
     baseline_name: str = ""
+    quiet_ms: int = QUIET_PERIOD_MS  # when an account-less finding is over (lifecycle.py)
 
 
 def analyze(
@@ -92,7 +94,7 @@ def analyze(
             for entry in read_entries([inp], progress):
                 collector.feed(entry, classifier.classify, window.admits)
         lines += progress[inp.name].line - inp.start_line
-    report = build_report(collector, analysis.catalog, analysis.scope)
+    report = build_report(collector, analysis.catalog, analysis.scope, analysis.quiet_ms)
     report["input"]["lines"] = lines
     report["input"]["regex_timeouts"] = dict(classifier.regex_timeouts)
     if window.accounts:

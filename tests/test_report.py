@@ -371,7 +371,7 @@ def test_pseudonymize_keeps_grouping(tmp_path: Path) -> None:
 def test_user_templates_override_the_shipped_ones(tmp_path: Path) -> None:
     (tmp_path / "report.text.j2").write_text("{{ report.summary.open_findings }} open\n")
     result = run(["analyze", SAMPLE, "--templates", str(tmp_path)], cwd=REPO)
-    assert result.stdout == "40 open\n"
+    assert result.stdout == "32 open\n"
     (tmp_path / "report.md.j2").write_text("{{ report.nothing.here }}")
     broken = run(["analyze", SAMPLE, "--templates", str(tmp_path), "--format", "md"], cwd=REPO)
     assert broken.returncode == 2 and broken.stderr.startswith("Error: report template")
