@@ -502,6 +502,7 @@ def _input(collector: Collector) -> dict[str, Any]:
         "last": iso(collector.last),
         "levels": dict(sorted(collector.levels.items())),
         "emailengine_versions": collector.versions,
+        "node_versions": collector.node_versions,
         "unparsed_samples": collector.unparsed_samples,
         "unparsed_reasons": dict(collector.unparsed_reasons.most_common()),
         "warnings": [],  # filled in by commands.check_input

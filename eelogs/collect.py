@@ -130,6 +130,7 @@ class Collector:
         self.first: int | None = None
         self.last: int | None = None
         self.versions: list[str] = []
+        self.node_versions: list[str] = []  # Node.js, from the same startup lines
         self.accounts: dict[str, AccountTrack] = {}
         self.patterns: dict[str, PatternTrack] = {}
         self.pairs: dict[tuple[str, str], list[int]] = {}  # events, lines, first, last
@@ -149,9 +150,13 @@ class Collector:
         self._version(record)
 
     def _version(self, record: Record) -> None:
-        version = record.data.get("version") if record.msg in _VERSION_MSGS else None
+        if record.msg not in _VERSION_MSGS:
+            return
+        version, node = record.data.get("version"), record.data.get("node")
         if isinstance(version, str) and version not in self.versions:
             self.versions.append(version)
+        if isinstance(node, str) and node not in self.node_versions:
+            self.node_versions.append(node)
 
     def add_unparsed(self, entry: Unparsed) -> None:
         self.unparsed += 1

@@ -107,6 +107,15 @@ def link_incidents(
         )
 
 
+def measure_from(findings: list[dict[str, Any]], end: str | None) -> None:
+    """`last_seen_ago_s` again, from another end: an --account report's window is the whole
+    input's, not the account's last line."""
+    end_ms = _ms(end)
+    for finding in findings:
+        last = _ms(finding.get("last"))
+        finding["last_seen_ago_s"] = (end_ms - last) // 1000 if end_ms and last else None
+
+
 def _ms(moment: str | None) -> int | None:
     """An ISO time of the report back to epoch milliseconds."""
     if not moment:
