@@ -122,6 +122,17 @@ def _patterns_option(func: Any) -> Any:
     help="Exit 1 if an open finding is at or above: info, low, medium, high, critical.",
 )
 @click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Text report: show only the N worst open findings, and how many more there are.",
+)
+@click.option(
+    "--failing-only",
+    is_flag=True,
+    help="Text report: only failing accounts and the findings about them.",
+)
+@click.option(
     "--quiet-period",
     metavar="DURATION",
     default="1h",

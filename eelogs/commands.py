@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import click
 import orjson
 
-from eelogs import timespec
+from eelogs import timespec, views
 from eelogs.aggregate import Scope
 from eelogs.baseline import load_baseline
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
@@ -133,7 +134,10 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     if color is None:
         # no-color.org: only a non-empty NO_COLOR turns colour off
         color = not opts["output"] and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
+    # the terminal's width (COLUMNS first); 80 when it is not a terminal
+    width = shutil.get_terminal_size((80, 24)).columns
+    view = views.text_view(opts.get("top"), bool(opts.get("failing_only")), width)
+    text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"], view=view)
     if target is not None:
         write_atomic(target, text, compress=is_gzip_name(target))
         click.echo(f"eelogs: wrote {target}", err=True)

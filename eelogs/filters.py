@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from eelogs.providers import PROVIDER_NAMES
-from eelogs.views import ago, state_history
+from eelogs.views import ago, ended_how, oneline, state_history
 
 _ANSI = {
     "critical": "1;31",
@@ -106,6 +106,8 @@ FILTERS = {
     "provider_name": provider_name,
     "listing": listing,
     "ago": ago,
+    "ended_how": ended_how,
+    "oneline": oneline,
     "state_history": state_history,
     "plural": plural,
 }

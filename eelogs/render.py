@@ -76,6 +76,7 @@ def render(
     *,
     color: bool = False,
     templates: Path | None = None,
+    view: dict[str, Any] | None = None,
 ) -> str:
     if fmt is Format.JSON:
         return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
@@ -100,12 +101,15 @@ def render(
         "failing": views.failing_first(report["accounts"]),
         "healthy": views.healthy_by_provider(report["accounts"]),
         "next_commands": views.next_commands(report),
+        "view": view or views.text_view(None, False, None),
     }
     if fmt is Format.HTML:
         context.update(_charts(report))
     try:
         if fmt is Format.MD:
             return _fitted_markdown(template, context)
+        if fmt is Format.TEXT:
+            return views.fit_width(template.render(**context), context["view"]["width"])
         return template.render(**context)
     except jinja2.TemplateError as exc:
         where = getattr(exc, "filename", None) or template.filename

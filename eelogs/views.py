@@ -8,6 +8,7 @@ tightest level is bounded by construction.
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any
 
@@ -121,3 +122,63 @@ def ago(seconds: int | None) -> str:
     if seconds < 2 * 86400:
         return f"{seconds // 3600} h ago"
     return f"{seconds // 86400} d ago"
+
+
+_ANSI = re.compile(r"\033\[[0-9;]*m")
+
+
+def visible_len(text: str) -> int:
+    return len(_ANSI.sub("", text))
+
+
+def fit_width(text: str, width: int, keep: tuple[str, ...] = ("  eelogs ",)) -> str:
+    """Every line wrapped at `width` columns; continuation lines keep the line's indent (two
+    spaces under a line that has none). A word longer than the width (a URL, an id) keeps a
+    line of its own rather than being broken, and so does a command (lines starting with
+    `keep`): broken in two, it would no longer paste."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if visible_len(line) <= width or line.startswith(keep):
+            out.append(line.rstrip(" "))
+            continue
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        lead, hanging = indent, indent or "  "
+        current = ""
+        for word in line[len(indent) :].split(" "):
+            candidate = f"{current} {word}" if current else word
+            if current and visible_len(lead + candidate) > width:
+                out.append((lead + current).rstrip())
+                lead, current = hanging, word
+            else:
+                current = candidate
+        out.append((lead + current).rstrip())
+    return "\n".join(out)
+
+
+_ENDED_BY = {
+    "quiet": "not seen again since",
+    "signal:login": "accounts logged in since",
+    "signal:token": "tokens renewed since",
+    "signal:send": "messages sent since",
+    "signal:webhook": "webhooks delivered since",
+    "signal:watch": "Pub/Sub watches renewed since",
+    "signal:subscription": "Graph subscriptions renewed since",
+}
+
+
+def ended_how(ended_by: str | None) -> str:
+    """Why a finding counts as over, in words."""
+    return _ENDED_BY.get(ended_by or "", ended_by or "over")
+
+
+def oneline(text: Any, limit: int) -> str:
+    """The first line of a text, at most `limit` characters (the terminal's room for it)."""
+    value = "" if text is None else str(text).strip()
+    first = value.split("\n", 1)[0]
+    limit = max(limit, 10)
+    return first if len(first) <= limit and first == value else first[: limit - 1] + "…"
+
+
+def text_view(top: int | None, failing_only: bool, width: int | None) -> dict[str, Any]:
+    """What the terminal report shows: how many findings, whose, and how wide."""
+    return {"top": top or 0, "failing_only": failing_only, "width": max(width or 80, 40)}

@@ -10,7 +10,7 @@ import pytest
 from cdp import Browser, find_chromium
 from conftest import REPO, run
 
-PINNED = {"SOURCE_DATE_EPOCH": "1795500000"}
+PINNED = {"SOURCE_DATE_EPOCH": "1795500000", "COLUMNS": "80"}  # the text report fits the width
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SAMPLE = "sample_logs/emailengine.log"
 CASES = {
