@@ -104,7 +104,9 @@ def render(
         "view": view or views.text_view(None, False, None),
     }
     if fmt is Format.HTML:
-        context.update(_charts(report))
+        from eelogs import htmlview
+
+        context.update(htmlview.context(report, catalog))
     try:
         if fmt is Format.MD:
             return _fitted_markdown(template, context)
@@ -127,17 +129,6 @@ def _fitted_markdown(template: jinja2.Template, context: dict[str, Any]) -> str:
         if len(text) <= views.MD_BUDGET:
             break
     return text
-
-
-def _charts(report: dict[str, Any]) -> dict[str, Any]:
-    from eelogs import charts
-
-    span = charts.buckets(report["input"]["first"], report["input"]["last"])
-    per_pattern = charts.series(report["timeline"], span)
-    return {
-        "sparks": {p: charts.sparkline(v) for p, v in per_pattern.items()},
-        "timeline_svg": charts.stacked(per_pattern, span),
-    }
 
 
 def _environment(templates: Path | None) -> jinja2.Environment:
