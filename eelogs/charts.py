@@ -154,12 +154,20 @@ def stacked(
 
 
 def _time_axis(frame: Frame, height: int) -> list[str]:
-    """A label about every 80 units of width, so they never overlap."""
+    """A label about every 80 units of width, so they never overlap; hourly labels fall on
+    hours that divide the day evenly, so midnight (with its date) is always one of them."""
     out = []
     base = frame.top + frame.plot_h
-    for i in range(0, frame.count, max(1, math.ceil(80 / frame.bar_w))):
+    every = max(1, math.ceil(80 / frame.bar_w))
+    if frame.size == HOUR_MS:
+        every = next(d for d in (1, 2, 3, 4, 6, 12, 24) if d >= min(every, 24))
+    for i in range(frame.count):
+        moment = frame.start + i * frame.size
+        slot = moment // HOUR_MS % 24 if frame.size == HOUR_MS else i
+        if slot % every:
+            continue
         x = frame.left + i * frame.bar_w
-        label = escape(_label(frame.start + i * frame.size, frame.size, first=i == 0))
+        label = escape(_label(moment, frame.size, first=i == 0))
         out.append(
             f'<line class="tick" x1="{x:.1f}" x2="{x:.1f}" y1="{base}" y2="{base + 4}"/>'
             f'<text x="{x:.1f}" y="{height - 6}">{label}</text>'
