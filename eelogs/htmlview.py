@@ -67,13 +67,16 @@ def context(report: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
             pattern = catalog.get(row["pattern"])
             categories[row["pattern"]] = pattern.category if pattern else "other"
     accounts = account_rows(report)
+    restating = restated_by(findings)
+    cards = [f for f in findings if f["pattern"] not in restating["hidden"]]
     return {
-        "top": [f for f in findings if is_open(f)],
-        "closed": [f for f in findings if not is_open(f)],
+        "top": [f for f in cards if is_open(f)],
+        "cards": [f for f in cards if is_open(f)] + [f for f in cards if not is_open(f)],
+        "restated": restating["notes"],
+        "anchor": restating["anchor"],
         "incidents_sorted": sorted(
             report["incidents"], key=lambda i: (-severity_rank(i["severity"]), i["start"])
         ),
-        "finding_ids": {f["pattern"] for f in findings},
         "docs_html": {f["pattern"]: docs_html(f, catalog) for f in findings},
         "fields": {f["pattern"]: field_rows(f, catalog) for f in findings},
         "colors": {p: charts.category_color(c) for p, c in categories.items()},
@@ -87,6 +90,26 @@ def context(report: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
         "shown_accounts": AFFECTED_SHOWN,
         **chart_context(report, categories),
     }
+
+
+def restated_by(findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A finding that restates others (provider-incident: "7 accounts of one app at once")
+    gets no card or row of its own: it shows inside the finding it restates, and links to it
+    land there. `anchor` maps every pattern with a card to the pattern whose card to open."""
+    shown = {f["pattern"] for f in findings}
+    hidden: set[str] = set()
+    notes: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        targets = [p for p in finding.get("restates") or [] if p in shown]
+        if targets:
+            hidden.add(finding["pattern"])
+            for target in targets:
+                notes.setdefault(target, []).append(finding)
+    anchor = {p: p for p in shown - hidden}
+    for target, restating in notes.items():
+        for finding in restating:
+            anchor.setdefault(finding["pattern"], target)
+    return {"hidden": hidden, "notes": notes, "anchor": anchor}
 
 
 def is_open(finding: dict[str, Any]) -> bool:
@@ -247,10 +270,10 @@ def timelines(report: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, d
             "events": events,
             "dropped": row.get("timeline_dropped", 0),
             "samples": own,
-            "problems": [
-                (p, *titles.get(p, (p, "info")), n)
-                for p, n in sorted(row["patterns"].items(), key=lambda kv: -kv[1])
-            ],
+            "problems": sorted(
+                ((p, *titles.get(p, (p, "info")), n) for p, n in row["patterns"].items()),
+                key=lambda problem: (-severity_rank(problem[2]), -problem[3], problem[0]),
+            ),
         }
     return out
 
