@@ -237,6 +237,8 @@ def _width(browser: Browser, width: int) -> None:
 
 
 def _shot(browser: Browser, path: Path, width: int, height: int) -> None:
+    browser.evaluate("window.scrollTo(0, 0)")
+    browser.evaluate("new Promise(done => requestAnimationFrame(() => done(1)))")
     clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
     shot = browser.send("Page.captureScreenshot", {"format": "png", "clip": clip})
     path.write_bytes(base64.b64decode(shot["data"]))
@@ -312,7 +314,7 @@ def test_first_screen_filters_and_narrow_screen(
             "Array.from(document.querySelectorAll('details')).every(d => d.open)"
         )
 
-        browser.evaluate("location.reload()")
+        browser.evaluate("history.replaceState(null, '', location.pathname); location.reload()")
         browser.wait_for("Page.loadEventFired")
         _width(browser, 400)
         assert browser.evaluate("document.documentElement.scrollWidth") <= 400

@@ -379,5 +379,6 @@ def test_user_templates_override_the_shipped_ones(tmp_path: Path) -> None:
 
 def test_screenshot_and_excerpt_in_readme_exist() -> None:
     readme = (REPO / "README.md").read_text()
-    assert "docs/report.png" in readme and (REPO / "docs/report.png").exists()
+    for shot in ("docs/report-1400.png", "docs/report-400.png"):
+        assert shot in readme and (REPO / shot).exists()
     assert "## Information to provide" in readme
