@@ -84,7 +84,7 @@
     target.scrollIntoView();
   }
   each("a[href^='#']", function (a) {
-    a.addEventListener("click", function () { openTarget(decodeURIComponent(a.getAttribute("href").slice(1))); });
+    a.addEventListener("click", function () { openTarget(a.getAttribute("href").slice(1)); });
   });
   each("tr[data-href]", function (row) {
     row.addEventListener("click", function (event) {
@@ -93,8 +93,11 @@
       openTarget(row.getAttribute("data-href").slice(1));
     });
   });
-  window.addEventListener("hashchange", function () { openTarget(decodeURIComponent(location.hash.slice(1))); });
-  if (location.hash) openTarget(decodeURIComponent(location.hash.slice(1)));
+  function fromHash() {
+    try { openTarget(decodeURIComponent(location.hash.slice(1))); } catch (e) { /* a malformed #fragment */ }
+  }
+  window.addEventListener("hashchange", fromHash);
+  if (location.hash) fromHash();
 
   function setAll(open) { each("details.finding", function (d) { d.open = open; }); }
   document.getElementById("expand-all").addEventListener("click", function () { setAll(true); });

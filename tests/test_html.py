@@ -250,6 +250,9 @@ VISIBLE_CARDS = (
 )
 
 
+ALL_CARDS = "Array.from(document.querySelectorAll('details.finding'))"
+
+
 def test_first_screen_filters_and_narrow_screen(
     chromium: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -270,50 +273,9 @@ def test_first_screen_filters_and_narrow_screen(
         assert row["title"] == worst["title"] and row["action"] == worst["action"]
         assert row["bottom"] <= 900, "the worst finding is below the first screen"
         _shot(browser, shots / "report-1400.png", 1400, 900)
-
-        assert browser.evaluate("document.getElementById('toolbar').hidden") is False
-        browser.evaluate("document.querySelector('[data-sev-toggle=high]').click()")
-        browser.evaluate("document.querySelector('[data-sev-toggle=medium]').click()")
-        shown = browser.evaluate(VISIBLE_CARDS)
-        assert shown and set(shown) == {"critical", "low"}
-        browser.evaluate("document.querySelector('a.tile[data-only=high]').click()")
-        assert set(browser.evaluate(VISIBLE_CARDS)) == {"high"}
-        now_rows = (
-            "Array.from(document.querySelectorAll('table.now tbody tr')).filter(r => !r.hidden)"
-        )
-        assert browser.evaluate(f"{now_rows}.every(r => r.dataset.sev === 'high')")
-        browser.evaluate("""(() => { const box = document.getElementById('provider-filter');
-            box.value = 'gmail'; box.dispatchEvent(new Event('change')); })()""")
-        gmail = browser.evaluate(
-            "Array.from(document.querySelectorAll('details.finding')).filter(d => !d.hidden)"
-            ".map(d => d.dataset.prov)"
-        )
-        assert gmail and all(p == "" or "gmail" in p.split() for p in gmail)
-        assert len(gmail) < len(browser.evaluate("document.querySelectorAll('details.finding')"))
-
-        # a row of "broken now" opens its finding, even one the filter had hidden
-        browser.evaluate("document.querySelector('table.now tbody tr a').click()")
-        opened = f"document.getElementById('f-{worst['pattern']}')"
-        assert browser.evaluate(f"{opened}.open && !{opened}.hidden")
-        # an account name opens that account's own timeline
-        target = browser.evaluate(
-            "(() => { const a = document.querySelector('#accounts-table tbody a');"
-            " a.click(); return a.getAttribute('href').slice(1); })()"
-        )
-        assert browser.evaluate(f"document.getElementById('{target}').open")
-        browser.evaluate("document.getElementById('expand-all').click()")
-        assert browser.evaluate(
-            "Array.from(document.querySelectorAll('details.finding')).every(d => d.open)"
-        )
-        browser.evaluate("document.getElementById('collapse-all').click()")
-        assert not browser.evaluate(
-            "Array.from(document.querySelectorAll('details.finding')).some(d => d.open)"
-        )
-        browser.evaluate("window.dispatchEvent(new Event('beforeprint'))")
-        assert browser.evaluate(
-            "Array.from(document.querySelectorAll('details')).every(d => d.open)"
-        )
-
+        _check_filters(browser)
+        _check_links_and_details(browser, worst["pattern"])
+        browser.events.clear()  # wait for the reload's own load event, not the first one
         browser.evaluate("history.replaceState(null, '', location.pathname); location.reload()")
         browser.wait_for("Page.loadEventFired")
         _width(browser, 400)
@@ -324,3 +286,38 @@ def test_first_screen_filters_and_narrow_screen(
         _shot(browser, shots / "report-400.png", 400, 900)
     finally:
         browser.close()
+
+
+def _check_filters(browser: Browser) -> None:
+    assert browser.evaluate("document.getElementById('toolbar').hidden") is False
+    browser.evaluate("document.querySelector('[data-sev-toggle=high]').click()")
+    browser.evaluate("document.querySelector('[data-sev-toggle=medium]').click()")
+    shown = browser.evaluate(VISIBLE_CARDS)
+    assert shown and set(shown) == {"critical", "low"}
+    browser.evaluate("document.querySelector('a.tile[data-only=high]').click()")
+    assert set(browser.evaluate(VISIBLE_CARDS)) == {"high"}
+    rows = "Array.from(document.querySelectorAll('table.now tbody tr')).filter(r => !r.hidden)"
+    assert browser.evaluate(f"{rows}.every(r => r.dataset.sev === 'high')")
+    browser.evaluate("""(() => { const box = document.getElementById('provider-filter');
+        box.value = 'gmail'; box.dispatchEvent(new Event('change')); })()""")
+    gmail = browser.evaluate(f"{ALL_CARDS}.filter(d => !d.hidden).map(d => d.dataset.prov)")
+    assert gmail and all(p == "" or "gmail" in p.split() for p in gmail)
+    assert len(gmail) < browser.evaluate(f"{ALL_CARDS}.length")
+
+
+def _check_links_and_details(browser: Browser, worst: str) -> None:
+    # a row of "broken now" opens its finding, even one the filter had hidden
+    browser.evaluate("document.querySelector('table.now tbody tr a').click()")
+    assert browser.evaluate(f"(d => d.open && !d.hidden)(document.getElementById('f-{worst}'))")
+    # an account name opens that account's own timeline
+    target = browser.evaluate(
+        "(() => { const a = document.querySelector('#accounts-table tbody a');"
+        " a.click(); return a.getAttribute('href').slice(1); })()"
+    )
+    assert browser.evaluate(f"document.getElementById('{target}').open")
+    browser.evaluate("document.getElementById('expand-all').click()")
+    assert browser.evaluate(f"{ALL_CARDS}.every(d => d.open)")
+    browser.evaluate("document.getElementById('collapse-all').click()")
+    assert not browser.evaluate(f"{ALL_CARDS}.some(d => d.open)")
+    browser.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert browser.evaluate("Array.from(document.querySelectorAll('details')).every(d => d.open)")
