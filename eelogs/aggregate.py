@@ -15,6 +15,7 @@ from eelogs.catalog import SEVERITIES, SIGNAL_KINDS, Catalog, Pattern
 from eelogs.collect import Collector, top
 from eelogs.detectors import Detection, detect, detection_times
 from eelogs.filters import plural
+from eelogs.lifecycle import QUIET_PERIOD_MS, add_account_timelines, end_findings, link_incidents
 from eelogs.parse import iso
 from eelogs.providers import PROVIDER_NAMES, PROVIDERS
 from eelogs.states import ERROR_STATES
@@ -47,8 +48,11 @@ def recovered_by(pattern: Pattern) -> tuple[str, ...]:
     return pattern.recovered_by or _RECOVERED_BY.get(pattern.category, ())
 
 
-def build_report(collector: Collector, catalog: Catalog, scope: Scope) -> dict[str, Any]:
-    """The report as plain rows: input, findings, accounts, providers, incidents, timeline."""
+def build_report(
+    collector: Collector, catalog: Catalog, scope: Scope, quiet_ms: int = QUIET_PERIOD_MS
+) -> dict[str, Any]:
+    """The report as plain rows: input, findings, accounts, providers, incidents, timeline.
+    `quiet_ms`: how long an account-less finding must not recur to count as over."""
     accounts = _accounts_frame(collector)
     if scope.providers:
         accounts = accounts.filter(pl.col("provider").is_in(sorted(scope.providers)))
@@ -58,6 +62,8 @@ def build_report(collector: Collector, catalog: Catalog, scope: Scope) -> dict[s
     findings = _findings(collector, catalog, pairs, scope)
     detected = detect(collector, catalog, accounts.to_dicts(), incidents, _end(collector))
     findings = _merge_detections(findings, detected, by_id, incidents)
+    end_findings(findings, collector, by_id, quiet_ms)
+    link_incidents(findings, incidents, by_id)
     findings.sort(
         key=lambda f: (
             -by_id[f["pattern"]].severity_rank if f["pattern"] in by_id else 0,
@@ -67,6 +73,7 @@ def build_report(collector: Collector, catalog: Catalog, scope: Scope) -> dict[s
         )
     )
     account_rows = _account_rows(accounts, pairs)
+    add_account_timelines(account_rows, collector)
     failing = {a["account"] for a in account_rows if a["failing"]}
     return {
         "input": _input(collector),
@@ -487,6 +494,7 @@ def _input(collector: Collector) -> dict[str, Any]:
         "last": iso(collector.last),
         "levels": dict(sorted(collector.levels.items())),
         "emailengine_versions": collector.versions,
+        "node_versions": collector.node_versions,
         "unparsed_samples": collector.unparsed_samples,
         "unparsed_reasons": dict(collector.unparsed_reasons.most_common()),
         "warnings": [],  # filled in by commands.check_input
@@ -496,6 +504,8 @@ def _input(collector: Collector) -> dict[str, Any]:
 def _summary(
     findings: list[dict[str, Any]], accounts: list[dict[str, Any]], failing: set[str]
 ) -> dict[str, Any]:
+    # the finding that restates incidents (provider-incident) is counted with their findings
+    findings = [f for f in findings if not f.get("restates")]
     by_severity: dict[str, int] = {}
     for finding in findings:
         if finding["open"]:

@@ -146,6 +146,25 @@ def _patterns_option(func: Any) -> Any:
     help="Write Prometheus metrics here (node_exporter textfile collector: *.prom).",
 )
 @click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Text report: show only the N worst open findings, and how many more there are.",
+)
+@click.option(
+    "--failing-only",
+    is_flag=True,
+    help="Text report: only failing accounts and the findings about them.",
+)
+@click.option(
+    "--quiet-period",
+    metavar="DURATION",
+    default="1h",
+    show_default=True,
+    help="An account-less finding (Redis, workers, licence) not seen for this long before the "
+    "input ends is over: 30m, 2h.",
+)
+@click.option(
     "--no-redact", is_flag=True, help="Keep secrets in the report (redaction is on by default)."
 )
 @click.option(

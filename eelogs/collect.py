@@ -6,7 +6,7 @@ looked at once and dropped. The polars stage (aggregate.py) turns what is kept i
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +21,8 @@ from eelogs.unmatched import TemplateMiner
 EVENT_WINDOW_MS = 5_000  # lines of one failure are written within milliseconds
 EPISODE_GAP_MS = 30 * 60_000  # a quiet half hour ends an episode of the same problem
 SAMPLES_PER_PATTERN = 3
+TIMELINE_EVENTS = 50  # per account: its latest state changes and finding events
+TIMELINE_TEXT = 240  # kept longer than shown, so redaction sees a whole secret before the cut
 UNPARSED_SAMPLES = 20
 # How much of a text a report keeps (keep_text redacts the whole text first)
 SAMPLE_CHARS = 4000
@@ -28,6 +30,16 @@ UNPARSED_CHARS = 200
 LAST_ERROR_CHARS = 500
 _VERSION_MSGS = ("EmailEngine starting up", "Starting EmailEngine")
 _ACCOUNT_COMPONENTS = frozenset({"connection-client", "imap-client"})
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One moment in an account's history: a state change or one event of a finding."""
+
+    time: int
+    kind: str  # "state" or "finding"
+    value: str  # the new state, or the pattern id
+    text: str | None
 
 
 @dataclass
@@ -46,6 +58,14 @@ class AccountTrack:
     last_error_time: int | None = None
     signals: dict[str, int] = field(default_factory=dict)
     clock: ConnectionClock = field(default_factory=ConnectionClock)
+    timeline: deque[TimelineEvent] = field(default_factory=lambda: deque(maxlen=TIMELINE_EVENTS))
+    timeline_dropped: int = 0
+
+    def remember(self, event: TimelineEvent) -> None:
+        """Keep the latest events only, counting the older ones the deque lets go."""
+        if len(self.timeline) == TIMELINE_EVENTS:
+            self.timeline_dropped += 1
+        self.timeline.append(event)
 
     @property
     def scores(self) -> Counter[str]:
@@ -131,6 +151,7 @@ class Collector:
         self.first: int | None = None
         self.last: int | None = None
         self.versions: list[str] = []
+        self.node_versions: list[str] = []  # Node.js, from the same startup lines
         self.accounts: dict[str, AccountTrack] = {}
         self.patterns: dict[str, PatternTrack] = {}
         self.pairs: dict[tuple[str, str], list[int]] = {}  # events, lines, first, last
@@ -150,9 +171,13 @@ class Collector:
         self._version(record)
 
     def _version(self, record: Record) -> None:
-        version = record.data.get("version") if record.msg in _VERSION_MSGS else None
+        if record.msg not in _VERSION_MSGS:
+            return
+        version, node = record.data.get("version"), record.data.get("node")
         if isinstance(version, str) and version not in self.versions:
             self.versions.append(version)
+        if isinstance(node, str) and node not in self.node_versions:
+            self.node_versions.append(node)
 
     def add_unparsed(self, entry: Unparsed) -> None:
         self.unparsed += 1
@@ -226,6 +251,7 @@ class Collector:
         if state is not None:
             if state != track.state:
                 track.state, track.state_since = state, t
+                track.remember(TimelineEvent(t, "state", state, record.msg[:TIMELINE_TEXT] or None))
             track.clock.observe(time_ms, state)
 
     def replay_state(self, account: str, probe: Record, t: int) -> None:
@@ -289,6 +315,10 @@ class Collector:
             track.minutes[t // 60_000] += 1
             self.hours[(pid, t // 3_600_000)] += 1
             self._episode_step(key, t)
+            if record.account:
+                self.track(record.account).remember(
+                    TimelineEvent(t, "finding", pid, _best_text(record)[:TIMELINE_TEXT])
+                )
         else:
             assert event is not None
             event.roles.add(role)

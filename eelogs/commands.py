@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import click
 import orjson
 
-from eelogs import timespec
+from eelogs import timespec, views
 from eelogs.aggregate import Scope
 from eelogs.baseline import load_baseline
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
@@ -99,6 +100,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
             f"no templates folder {opts['templates']}",
             "give a folder of report.<format>.j2 files, or drop --templates for the shipped ones",
         )
+    quiet_ms = timespec.duration_ms(opts.get("quiet_period") or "1h")
     catalog = load_catalog(list(opts["pattern_dirs"]))
     baseline = load_baseline(opts["baseline"]) if opts["baseline"] else None
     if opts["baseline"] and baseline is None:
@@ -129,6 +131,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         Scope(frozenset(opts["providers"]), frozenset(opts["accounts"])),
         baseline,
         str(opts["baseline"] or ""),
+        quiet_ms=quiet_ms,
         redact=not opts["no_redact"],
     )
     report = analyze(inputs, analysis, progress)
@@ -145,7 +148,10 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     if color is None:
         # no-color.org: only a non-empty NO_COLOR turns colour off
         color = not opts["output"] and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
+    # the terminal's width (COLUMNS first); 80 when it is not a terminal
+    width = shutil.get_terminal_size((80, 24)).columns
+    view = views.text_view(opts.get("top"), bool(opts.get("failing_only")), width)
+    text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"], view=view)
     if target is not None:
         write_atomic(target, text, compress=is_gzip_name(target))
         click.echo(f"eelogs: wrote {target}", err=True)

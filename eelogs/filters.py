@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from eelogs.providers import PROVIDER_NAMES
+from eelogs.views import ago, ended_how, oneline, state_history
 
 _ANSI = {
     "critical": "1;31",
@@ -41,12 +42,31 @@ def md_prose(text: Any) -> str:
     return re.sub(r"\s*\n\s*", " ", value).strip()
 
 
-def md_code(text: Any) -> str:
+def md_code(text: Any, lang: str = "text") -> str:
     """A fenced block that the text cannot close: the fence is longer than any run inside."""
     value = "" if text is None else str(text)
     longest = max((len(m) for m in re.findall(r"`+", value)), default=0)
     fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{value}\n{fence}"
+    return f"{fence}{lang}\n{value}\n{fence}"
+
+
+def md_block(text: Any) -> str:
+    """Our own docs text as Markdown blocks (numbered steps, code spans): lines kept, HTML
+    neutralised, so a fix reads as a list and not as a text fence."""
+    value = "" if text is None else str(text)
+    # code spans show their text as it is (HTML inside them is inert): escaped only outside
+    parts = re.split(r"(`+[^`]*`+)", value.strip())
+    return "".join(
+        part if part.startswith("`") else part.replace("<", "&lt;").replace(">", "&gt;")
+        for part in parts
+    )
+
+
+def cut(text: Any, limit: int) -> str:
+    """At most `limit` characters, an ellipsis marking the cut (before any escaping, so an
+    escape is never cut in half)."""
+    value = "" if text is None else str(text)
+    return value if len(value) <= limit else value[: max(limit - 1, 0)] + "…"
 
 
 def short_time(iso: str | None) -> str:
@@ -103,9 +123,15 @@ FILTERS = {
     "md_cell": md_cell,
     "md_code": md_code,
     "md_prose": md_prose,
+    "md_block": md_block,
+    "cut": cut,
     "short_time": short_time,
     "provider_name": provider_name,
     "listing": listing,
+    "ago": ago,
+    "ended_how": ended_how,
+    "oneline": oneline,
+    "state_history": state_history,
     "plural": plural,
     "spark": spark,
     "trend_text": trend_text,

@@ -97,7 +97,7 @@ def test_counts_of_one_are_singular_everywhere(tmp_path: Path) -> None:
     assert "**1 of 1 account failing**, 1 open finding, 1 high." in reports["md"]
     assert "1 event (1 line)" in reports["md"]
     assert " · 1 record · 1 unparsed line" in reports["html"]
-    assert "<b>1</b>open finding</div>" in reports["html"]
+    assert "<b>1</b>open finding</a>" in reports["html"]
     summary = run(["analyze", str(log)]).stderr.splitlines()[-1]
     assert (
         summary == "eelogs: 1 record, 1 unparsed, 1 open finding (1 high), 1 of 1 account failing"
