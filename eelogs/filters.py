@@ -73,6 +73,10 @@ def short_time(iso: str | None) -> str:
     return iso.replace("T", " ")[:19] + "Z" if iso else "—"
 
 
+def short_minute(iso: str | None) -> str:
+    return iso.replace("T", " ")[:16] + "Z" if iso else "—"
+
+
 def plural(
     n: int, word: str, many: str | None = None, *, count: bool = True, grouped: bool = True
 ) -> str:
@@ -126,6 +130,7 @@ FILTERS = {
     "md_block": md_block,
     "cut": cut,
     "short_time": short_time,
+    "short_minute": short_minute,
     "provider_name": provider_name,
     "listing": listing,
     "ago": ago,

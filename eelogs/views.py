@@ -131,14 +131,17 @@ def visible_len(text: str) -> int:
     return len(_ANSI.sub("", text))
 
 
-def fit_width(text: str, width: int, keep: tuple[str, ...] = ("  eelogs ",)) -> str:
+def fit_width(
+    text: str, width: int, keep: tuple[str, ...] = ("  eelogs ", "Warning: ", "Since ")
+) -> str:
     """Every line wrapped at `width` columns; continuation lines keep the line's indent (two
     spaces under a line that has none). A word longer than the width (a URL, an id) keeps a
-    line of its own rather than being broken, and so does a command (lines starting with
-    `keep`): broken in two, it would no longer paste."""
+    line of its own rather than being broken, and so do commands, warnings and the baseline
+    line (lines starting with `keep`): they name commands and paths to copy, which must not
+    come apart."""
     out: list[str] = []
     for line in text.split("\n"):
-        if visible_len(line) <= width or line.startswith(keep):
+        if visible_len(line) <= width or _ANSI.sub("", line).startswith(keep):
             out.append(line.rstrip(" "))
             continue
         indent = line[: len(line) - len(line.lstrip(" "))]
