@@ -90,6 +90,31 @@ def render(
             f"cannot load the {fmt.value} report template: {exc}",
             "templates are named report.<format>.j2 (see reports/)",
         ) from exc
+    try:
+        context = _context(report, catalog, fmt, color, view)
+        if fmt is Format.MD:
+            return _fitted_markdown(template, context)
+        if fmt is Format.TEXT:
+            return views.fit_width(template.render(**context), context["view"]["width"])
+        return template.render(**context)
+    # a report the views cannot read (a damaged --baseline merged into it) fails like a
+    # template would: an error for the user, not a traceback
+    except (jinja2.TemplateError, KeyError, TypeError) as exc:
+        where = getattr(exc, "filename", None) or template.filename
+        hint = (
+            "fix the template, or drop --templates to use the shipped ones"
+            if templates is not None
+            else "the shipped template failed on this report: please report it as a bug, "
+            "with the command line (a --baseline file it read may hold what it failed on)"
+        )
+        raise OutputError(f"report template {where} failed: {exc}", hint) from exc
+
+
+def _context(
+    report: dict[str, Any], catalog: Catalog, fmt: Format, color: bool,
+    view: dict[str, Any] | None,
+) -> dict[str, Any]:  # fmt: skip
+    """What the templates read besides the report."""
     context: dict[str, Any] = {
         "report": report,
         "docs": _docs(report, catalog),
@@ -107,21 +132,7 @@ def render(
         from eelogs import htmlview
 
         context.update(htmlview.context(report, catalog))
-    try:
-        if fmt is Format.MD:
-            return _fitted_markdown(template, context)
-        if fmt is Format.TEXT:
-            return views.fit_width(template.render(**context), context["view"]["width"])
-        return template.render(**context)
-    except jinja2.TemplateError as exc:
-        where = getattr(exc, "filename", None) or template.filename
-        hint = (
-            "fix the template, or drop --templates to use the shipped ones"
-            if templates is not None
-            else "the shipped template failed on this report: please report it as a bug, "
-            "with the command line (a --baseline file it read may hold what it failed on)"
-        )
-        raise OutputError(f"report template {where} failed: {exc}", hint) from exc
+    return context
 
 
 def _fitted_markdown(template: jinja2.Template, context: dict[str, Any]) -> str:
