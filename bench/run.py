@@ -5,6 +5,11 @@
     python bench/run.py --big           # also eelogs on the 10M-line corpus (3 GB)
     python bench/run.py --lines 200000 --rounds 1   # a quick look
     python bench/run.py --no-jq --rounds 5          # eelogs and polars only
+    python bench/run.py --mix all       # issue 19: three 1M-line mixes beside polars
+    python bench/run.py --mix failure --big         # and 10M lines of the failure mix
+
+With --mix, bench/mixes_run.py runs instead: eelogs beside issue 6's polars reference on the
+bench corpus, a trace-level mix and a failure-heavy mix (bench/mixes.py).
 
 Corpora are built by sample_logs/generate.py under bench/corpus/ (git-ignored) and reused.
 Prints medians (with the fastest and slowest run), peak RSS, median CPU seconds (user and
@@ -16,15 +21,15 @@ and written its report (eelogs on the corpus' first 1,000 lines).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+import mixes_run
+from timing import measure
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
@@ -52,23 +57,8 @@ def head(path: Path, lines: int) -> Path:
     small = path.with_name(f"{path.stem}-head{lines}.log")
     if not small.exists():
         with open(path, "rb") as src:
-            small.write_bytes(b"".join(line for _, line in zip(range(lines), src)))
+            small.write_bytes(b"".join(line for _, line in zip(range(lines), src, strict=False)))
     return small
-
-
-def measure(argv: list[str], stdin: Path | None = None) -> tuple[float, float, float]:
-    """Wall seconds, peak RSS (MB) and CPU seconds (user and system) of one run of a
-    command. CPU time moves less than wall time when the machine's neighbours are busy."""
-    started = time.perf_counter()
-    # not /dev/null: GNU grep stops at the first match when its output goes nowhere
-    with open(stdin, "rb") if stdin else open(os.devnull, "rb") as feed, \
-            tempfile.TemporaryFile() as sink:
-        proc = subprocess.Popen(argv, stdin=feed, stdout=sink, stderr=subprocess.DEVNULL)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit(f"failed: {' '.join(argv)}")
-    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def commands(path: Path) -> dict[str, tuple[list[str], Path | None]]:
@@ -152,7 +142,12 @@ def main() -> None:
     parser.add_argument("--big", action="store_true", help="also run 10M lines")
     parser.add_argument("--no-jq", action="store_true", help="skip jq (its count takes minutes)")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="where corpora are built")
+    parser.add_argument("--mix", choices=("all", *mixes_run.ORDER),
+                        help="issue 19's mixes beside the polars reference instead")
     args = parser.parse_args()
+    if args.mix:
+        mixes_run.main(args.mix, args.lines, args.rounds, args.big, args.corpus)
+        return
     small = run(args.lines, args.rounds, lambda name: not (args.no_jq and name.startswith("jq")),
                 args.corpus)
     eelogs = small["eelogs (file)"][0]

@@ -12,9 +12,10 @@ from typing import Any
 import polars as pl
 
 from eelogs.catalog import SEVERITIES, SIGNAL_KINDS, Catalog, Pattern
-from eelogs.collect import Collector
+from eelogs.collect import Collector, top
 from eelogs.detectors import Detection, detect, detection_times
 from eelogs.filters import plural
+from eelogs.lifecycle import QUIET_PERIOD_MS, add_account_timelines, end_findings, link_incidents
 from eelogs.parse import iso
 from eelogs.providers import PROVIDER_NAMES, PROVIDERS
 from eelogs.states import ERROR_STATES
@@ -47,8 +48,11 @@ def recovered_by(pattern: Pattern) -> tuple[str, ...]:
     return pattern.recovered_by or _RECOVERED_BY.get(pattern.category, ())
 
 
-def build_report(collector: Collector, catalog: Catalog, scope: Scope) -> dict[str, Any]:
-    """The report as plain rows: input, findings, accounts, providers, incidents, timeline."""
+def build_report(
+    collector: Collector, catalog: Catalog, scope: Scope, quiet_ms: int = QUIET_PERIOD_MS
+) -> dict[str, Any]:
+    """The report as plain rows: input, findings, accounts, providers, incidents, timeline.
+    `quiet_ms`: how long an account-less finding must not recur to count as over."""
     accounts = _accounts_frame(collector)
     if scope.providers:
         accounts = accounts.filter(pl.col("provider").is_in(sorted(scope.providers)))
@@ -58,6 +62,8 @@ def build_report(collector: Collector, catalog: Catalog, scope: Scope) -> dict[s
     findings = _findings(collector, catalog, pairs, scope)
     detected = detect(collector, catalog, accounts.to_dicts(), incidents, _end(collector))
     findings = _merge_detections(findings, detected, by_id, incidents)
+    end_findings(findings, collector, by_id, quiet_ms)
+    link_incidents(findings, incidents, by_id)
     findings.sort(
         key=lambda f: (
             -by_id[f["pattern"]].severity_rank if f["pattern"] in by_id else 0,
@@ -67,6 +73,7 @@ def build_report(collector: Collector, catalog: Catalog, scope: Scope) -> dict[s
         )
     )
     account_rows = _account_rows(accounts, pairs)
+    add_account_timelines(account_rows, collector)
     failing = {a["account"] for a in account_rows if a["failing"]}
     return {
         "input": _input(collector),
@@ -88,17 +95,17 @@ def _end(collector: Collector) -> int:
 def _accounts_frame(collector: Collector) -> pl.DataFrame:
     rows = []
     for track in collector.accounts.values():
-        provider = _top(track.scores) or "unknown"
+        provider = track.provider
         row = {
             "account": track.account,
             "provider": provider,
             "state": track.state,
             "state_since": track.state_since,
-            "auth": _top(track.auth),
+            "auth": top(track.auth),
             "first": track.first,
             "last": track.last,
             "records": track.records,
-            "last_error": track.last_error,
+            "last_error": collector.kept_error(track.last_error),
             "last_error_time": track.last_error_time,
         }
         for kind in SIGNAL_KINDS:
@@ -120,14 +127,6 @@ def _accounts_frame(collector: Collector) -> pl.DataFrame:
         **{f"sig_{k}": pl.Int64 for k in SIGNAL_KINDS},
     }
     return pl.DataFrame(rows, schema=schema, orient="row")
-
-
-def _top(counter: Any) -> str | None:
-    if not counter:
-        return None
-    # ties go to a known provider, then alphabetically: the same answer whatever the order
-    best: str = min(counter.items(), key=lambda kv: (-kv[1], kv[0] == "unknown", kv[0]))[0]
-    return best
 
 
 def _pairs_frame(collector: Collector, catalog: Catalog, accounts: pl.DataFrame) -> pl.DataFrame:
@@ -226,7 +225,7 @@ def _findings(
             collector.pairs.get((pattern.id, ""), [0, 0, 0, 0]) if not filtered else [0, 0, 0, 0]
         )
         events = (grouped["events"] if grouped else 0) + accountless[0]
-        hint = _top(track.provider_hints)
+        hint = top(track.provider_hints)
         providers = list(grouped["providers"]) if grouped else ([hint] if hint else [])
         open_accounts = list(grouped["open_accounts"]) if grouped else []
         out.append(
@@ -245,7 +244,7 @@ def _findings(
                 "open": bool(open_accounts) or accountless[0] > 0,
                 "fields": {k: [v for v, _ in c.most_common(5)] for k, c in track.fields.items()},
                 "samples": track.samples,
-                "last_error": track.last_error,
+                "last_error": collector.kept_error(track.last_error),
                 "detector": False,
             }
         )
@@ -495,6 +494,7 @@ def _input(collector: Collector) -> dict[str, Any]:
         "last": iso(collector.last),
         "levels": dict(sorted(collector.levels.items())),
         "emailengine_versions": collector.versions,
+        "node_versions": collector.node_versions,
         "unparsed_samples": collector.unparsed_samples,
         "unparsed_reasons": dict(collector.unparsed_reasons.most_common()),
         "warnings": [],  # filled in by commands.check_input
@@ -504,6 +504,8 @@ def _input(collector: Collector) -> dict[str, Any]:
 def _summary(
     findings: list[dict[str, Any]], accounts: list[dict[str, Any]], failing: set[str]
 ) -> dict[str, Any]:
+    # the finding that restates incidents (provider-incident) is counted with their findings
+    findings = [f for f in findings if not f.get("restates")]
     by_severity: dict[str, int] = {}
     for finding in findings:
         if finding["open"]:

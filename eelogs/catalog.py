@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eelogs.accountrules import account_rules
 from eelogs.conditions import (
     LEVELS,
     Block,
@@ -32,7 +33,7 @@ DETECTORS = (
     "crash-loop",
     "provider-incident",
 )
-SIGNAL_KINDS = ("login", "token", "send", "webhook", "watch", "subscription")
+SIGNAL_KINDS = tuple(dict.fromkeys(r.kind for r in account_rules().recoveries))
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Every key the loader accepts; docs/pattern-format.md documents each (a test checks it).
 TOP_KEYS = {

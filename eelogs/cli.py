@@ -125,6 +125,49 @@ def _patterns_option(func: Any) -> Any:
     help="Exit 1 if an open finding is at or above: info, low, medium, high, critical.",
 )
 @click.option(
+    "--fail-on-new",
+    type=_SEVERITY,
+    metavar="SEVERITY",
+    help="Exit 1 only if a finding at or above SEVERITY is new since --baseline (needs it).",
+)
+@click.option(
+    "--history",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Keep a small summary of each run in DIR and show each finding's trend by night.",
+)
+@click.option(
+    "--history-days",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Keep the summaries of the last N days in --history [default: 30].",
+)
+@click.option(
+    "--metrics",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Write Prometheus metrics here (node_exporter textfile collector: *.prom).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Text report: show only the N worst open findings, and how many more there are.",
+)
+@click.option(
+    "--failing-only",
+    is_flag=True,
+    help="Text report: only failing accounts and the findings about them.",
+)
+@click.option(
+    "--quiet-period",
+    metavar="DURATION",
+    default="1h",
+    show_default=True,
+    help="An account-less finding (Redis, workers, licence) not seen for this long before the "
+    "input ends is over: 30m, 2h.",
+)
+@click.option(
     "--no-redact", is_flag=True, help="Keep secrets in the report (redaction is on by default)."
 )
 @click.option(

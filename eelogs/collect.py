@@ -6,7 +6,7 @@ looked at once and dropped. The polars stage (aggregate.py) turns what is kept i
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,15 +14,32 @@ from typing import Any
 from eelogs.match import Match, error_text
 from eelogs.parse import LEVEL_NAMES, Record, Unparsed, record_field
 from eelogs.providers import auth_method, provider_signals
-from eelogs.states import SIGNALS, ConnectionClock, next_state
+from eelogs.redact import REDACT_MARGIN, keep_text
+from eelogs.states import ConnectionClock, next_state, recovery_kind
 from eelogs.unmatched import TemplateMiner
 
 EVENT_WINDOW_MS = 5_000  # lines of one failure are written within milliseconds
 EPISODE_GAP_MS = 30 * 60_000  # a quiet half hour ends an episode of the same problem
 SAMPLES_PER_PATTERN = 3
+TIMELINE_EVENTS = 50  # per account: its latest state changes and finding events
+TIMELINE_TEXT = 240  # kept longer than shown, so redaction sees a whole secret before the cut
 UNPARSED_SAMPLES = 20
+# How much of a text a report keeps (keep_text redacts the whole text first)
+SAMPLE_CHARS = 4000
+UNPARSED_CHARS = 200
+LAST_ERROR_CHARS = 500
 _VERSION_MSGS = ("EmailEngine starting up", "Starting EmailEngine")
 _ACCOUNT_COMPONENTS = frozenset({"connection-client", "imap-client"})
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One moment in an account's history: a state change or one event of a finding."""
+
+    time: int
+    kind: str  # "state" or "finding"
+    value: str  # the new state, or the pattern id
+    text: str | None
 
 
 @dataclass
@@ -41,6 +58,14 @@ class AccountTrack:
     last_error_time: int | None = None
     signals: dict[str, int] = field(default_factory=dict)
     clock: ConnectionClock = field(default_factory=ConnectionClock)
+    timeline: deque[TimelineEvent] = field(default_factory=lambda: deque(maxlen=TIMELINE_EVENTS))
+    timeline_dropped: int = 0
+
+    def remember(self, event: TimelineEvent) -> None:
+        """Keep the latest events only, counting the older ones the deque lets go."""
+        if len(self.timeline) == TIMELINE_EVENTS:
+            self.timeline_dropped += 1
+        self.timeline.append(event)
 
     @property
     def scores(self) -> Counter[str]:
@@ -48,6 +73,20 @@ class AccountTrack:
         for provider, weight in self.evidence:
             scores[provider] += weight
         return scores
+
+    @property
+    def provider(self) -> str:
+        """The provider the evidence so far points to (`unknown` without any)."""
+        return top(self.scores) or "unknown"
+
+
+def top(counter: Counter[str]) -> str | None:
+    """The most counted name; ties go to a known provider, then alphabetically: the same
+    answer whatever the order records came in."""
+    if not counter:
+        return None
+    best: str = min(counter.items(), key=lambda kv: (-kv[1], kv[0] == "unknown", kv[0]))[0]
+    return best
 
 
 @dataclass
@@ -94,9 +133,11 @@ class Episode:
 
 
 class Collector:
-    """Feed it every entry of a run (`add`), then hand it to aggregate.build_report."""
+    """Feed it every entry of a run (`add`), then hand it to aggregate.build_report.
+    `redact` (off with --no-redact) masks secrets in what is kept of the log's text."""
 
-    def __init__(self) -> None:
+    def __init__(self, redact: bool = True) -> None:
+        self.redact = redact
         self.records = 0
         self.unparsed = 0
         self.filtered = 0
@@ -110,6 +151,7 @@ class Collector:
         self.first: int | None = None
         self.last: int | None = None
         self.versions: list[str] = []
+        self.node_versions: list[str] = []  # Node.js, from the same startup lines
         self.accounts: dict[str, AccountTrack] = {}
         self.patterns: dict[str, PatternTrack] = {}
         self.pairs: dict[tuple[str, str], list[int]] = {}  # events, lines, first, last
@@ -118,7 +160,7 @@ class Collector:
         self.signals: dict[str, int] = {}
         self._open: dict[tuple[str, str], OpenEvent] = {}
         self._episode: dict[tuple[str, str], Episode] = {}
-        self.unmatched = TemplateMiner()
+        self.unmatched = TemplateMiner(redact)
         self._clock = 0
 
     def note_filtered(self, record: Record) -> None:
@@ -129,9 +171,13 @@ class Collector:
         self._version(record)
 
     def _version(self, record: Record) -> None:
-        version = record.data.get("version") if record.msg in _VERSION_MSGS else None
+        if record.msg not in _VERSION_MSGS:
+            return
+        version, node = record.data.get("version"), record.data.get("node")
         if isinstance(version, str) and version not in self.versions:
             self.versions.append(version)
+        if isinstance(node, str) and node not in self.node_versions:
+            self.node_versions.append(node)
 
     def add_unparsed(self, entry: Unparsed) -> None:
         self.unparsed += 1
@@ -143,7 +189,8 @@ class Collector:
                     "source": entry.source,
                     "line": entry.line,
                     "reason": entry.reason,
-                    "text": entry.text[:200],
+                    # a line of its own: where a protocol line stands (an AUTH answer)
+                    "text": keep_text(entry.text, UNPARSED_CHARS, self.redact, message=True),
                 }
             )
 
@@ -157,7 +204,7 @@ class Collector:
             self.first = t if self.first is None else min(self.first, t)
             self.last = t if self.last is None else max(self.last, t)
         self._version(record)
-        signal = SIGNALS.get(record.msg)
+        signal = recovery_kind(record)
         if signal:
             self.signals[signal] = t
         if record.account:
@@ -204,6 +251,7 @@ class Collector:
         if state is not None:
             if state != track.state:
                 track.state, track.state_since = state, t
+                track.remember(TimelineEvent(t, "state", state, record.msg[:TIMELINE_TEXT] or None))
             track.clock.observe(time_ms, state)
 
     def replay_state(self, account: str, probe: Record, t: int) -> None:
@@ -267,6 +315,10 @@ class Collector:
             track.minutes[t // 60_000] += 1
             self.hours[(pid, t // 3_600_000)] += 1
             self._episode_step(key, t)
+            if record.account:
+                self.track(record.account).remember(
+                    TimelineEvent(t, "finding", pid, _best_text(record)[:TIMELINE_TEXT])
+                )
         else:
             assert event is not None
             event.roles.add(role)
@@ -285,7 +337,7 @@ class Collector:
                     "source": record.source,
                     "line": record.line,
                     "account": record.account,
-                    "text": record.raw[:4000],
+                    "text": keep_text(record.raw, SAMPLE_CHARS, self.redact),
                 }
             )
         for name, value in match.fields.items():
@@ -296,6 +348,13 @@ class Collector:
         if not record.account:
             for provider, weight in provider_signals(record):
                 track.provider_hints[provider] += weight
+
+    def kept_error(self, text: str | None) -> str | None:
+        """A last error as the report keeps it: redacted whole, then cut. Done once per
+        account and pattern when the report is built, not on every record."""
+        if text is None:
+            return None
+        return keep_text(text, LAST_ERROR_CHARS, self.redact, message=True)
 
     def _episode_step(self, key: tuple[str, str], t: int) -> None:
         episode = self._episode.get(key)
@@ -336,9 +395,12 @@ _GENERIC = frozenset(
 
 
 def _best_text(record: Record) -> str:
-    """The most telling words of a failure: the provider's own when there are any."""
+    """The most telling words of a failure: the provider's own when there are any. Kept
+    longer than the report shows, so that redaction (kept_error) sees a secret across the
+    cut whole."""
+    keep = LAST_ERROR_CHARS + REDACT_MARGIN
     for path in _BEST_PATHS:
         node = record_field(record, path)
         if isinstance(node, str) and node.strip() and node not in _GENERIC:
-            return node.strip()[:500]
-    return (record.msg or error_text(record).split("\n")[0])[:500]
+            return node.strip()[:keep]
+    return (record.msg or error_text(record).split("\n")[0])[:keep]

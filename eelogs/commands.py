@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,13 +12,15 @@ from typing import Any
 import click
 import orjson
 
-from eelogs import timespec
+from eelogs import timespec, views
 from eelogs.aggregate import Scope
 from eelogs.baseline import load_baseline
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
+from eelogs.conditions import abandoned_warning
 from eelogs.errors import EelogsError
 from eelogs.filters import plural
 from eelogs.match import Classifier
+from eelogs.nightly import add_history, fails_on_new, nightly_options, write_outputs
 from eelogs.parse import JOURNAL_TOO_LONG_REASON, Record
 from eelogs.pipeline import Analysis, Window, analyze, classify_stream, read_entries
 from eelogs.redact import Pseudonyms, scrub
@@ -32,7 +35,7 @@ from eelogs.sources import (
     is_terminal_stdin,
     journal_input,
 )
-from eelogs.state import load_state, next_state, plan_inputs, save_state
+from eelogs.state import load_state, lock_state, next_state, plan_inputs, save_state
 from eelogs.writer import check_writable, refuse_inputs, write_output, write_text
 
 
@@ -85,8 +88,15 @@ def _inputs(
 
 
 def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
-    """`eelogs analyze`: returns the exit code (0, or 1 when --fail-on is reached)."""
+    """`eelogs analyze`: returns the exit code (0, or 1 when --fail-on or --fail-on-new is
+    reached)."""
     window = _window(opts["since"], opts["until"], opts["accounts"])
+    if opts["templates"] is not None and not opts["templates"].is_dir():
+        raise EelogsError(
+            f"no templates folder {opts['templates']}",
+            "give a folder of report.<format>.j2 files, or drop --templates for the shipped ones",
+        )
+    quiet_ms = timespec.duration_ms(opts.get("quiet_period") or "1h")
     catalog = load_catalog(list(opts["pattern_dirs"]))
     baseline = load_baseline(opts["baseline"]) if opts["baseline"] else None
     if opts["baseline"] and baseline is None:
@@ -102,15 +112,19 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     for path in (target, json_target):
         if path is not None:
             check_writable(path)
+    nightly = nightly_options(opts)
     skipped: list[Path] = []
     inputs = _inputs(specs, opts["journal"], opts["docker"], window, skipped)
     read = [i.path for i in inputs if i.path is not None]
     refuse_inputs(target, read, "--output")
     refuse_inputs(json_target, read, "--save-json")
     empty_folders = _empty_folders(specs, inputs)
+    # held to the end of the run: a second run on the same state waits, then fails
+    state_lock = lock_state(opts["state_file"]) if opts["state_file"] else None
     state = load_state(opts["state_file"]) if opts["state_file"] else None
+    reread: list[str] = []
     if state is not None:
-        inputs = plan_inputs(inputs, state)
+        inputs = plan_inputs(inputs, state, reread)
     progress: dict[str, Progress] = {}
     analysis = Analysis(
         catalog,
@@ -118,21 +132,27 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         Scope(frozenset(opts["providers"]), frozenset(opts["accounts"])),
         baseline,
         str(opts["baseline"] or ""),
+        quiet_ms=quiet_ms,
+        redact=not opts["no_redact"],
     )
     report = analyze(inputs, analysis, progress)
     report["input"]["skipped_files"] = len(skipped)
     damaged = {name: done.damaged for name, done in progress.items() if done.damaged}
-    report["input"]["warnings"] = check_input(
+    report["input"]["warnings"] = reread + check_input(
         report, inputs, empty_folders, state is not None, damaged
     )
     for warning in report["input"]["warnings"]:
         click.echo(visible(f"Warning: {warning}"), err=True)
     report = _scrubbed(report, opts["no_redact"], opts["pseudonymize"])
+    summary = add_history(report, nightly)
     color = opts["color"]
     if color is None:
         # no-color.org: only a non-empty NO_COLOR turns colour off
         color = target is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
+    # the terminal's width (COLUMNS first); 80 when it is not a terminal
+    width = shutil.get_terminal_size((80, 24)).columns
+    view = views.text_view(opts.get("top"), bool(opts.get("failing_only")), width)
+    text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"], view=view)
     # colour codes are in the text only when colour is on: written as they are
     write_output(target, text, compress=target is not None and is_gzip_name(target))
     if target is not None:
@@ -142,8 +162,12 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         write_output(json_target, json_text, compress=is_gzip_name(json_target))
     if state is not None:  # only now: a failed run must read the same records again
         save_state(opts["state_file"], next_state(state, inputs, progress))
+    write_outputs(report, nightly, summary, timespec.now())
+    if state_lock is not None:
+        state_lock.close()
     click.echo(summary_line(report), err=True)
-    return 1 if opts["fail_on"] and _reaches(report, opts["fail_on"]) else 0
+    reached = opts["fail_on"] and _reaches(report, opts["fail_on"])
+    return 1 if reached or fails_on_new(report, nightly) else 0
 
 
 def _scrubbed(report: dict[str, Any], no_redact: bool, pseudonymize: bool) -> dict[str, Any]:
@@ -187,6 +211,8 @@ def check_input(
     warnings = [f"the folder {folder} held no log files" for folder in empty_folders]
     warnings += [f"{name}: {why}; what came before the damage was analysed"
                  for name, why in (damaged or {}).items()]  # fmt: skip
+    abandoned = seen.get("abandoned_patterns", {})
+    warnings += [abandoned_warning(rule, why) for rule, why in abandoned.items()]
     if seen["lines"] == 0 and damaged and len(damaged) == len(inputs):
         raise EelogsError(
             f"nothing was readable: {'; '.join(f'{n}: {w}' for n, w in damaged.items())}",

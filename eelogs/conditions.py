@@ -15,6 +15,8 @@ Virtual paths, besides dotted paths into the record (`err.code`, `sub`):
 from __future__ import annotations
 
 import difflib
+import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,12 @@ from eelogs.signals import KINDS
 MODIFIERS = ("eq", "contains", "startswith", "endswith", "re", "exists", "gte", "lt")
 VIRTUAL_PATHS = ("msg", "level", "account", "component", "error_text", "signal", "context")
 REGEX_TIMEOUT = 0.25  # seconds; a catastrophic user regex is cut off, not waited for
+# A rule whose regexes time out this often, or spend this long in slow searches (over
+# REGEX_SLOW each), is given up for the rest of the run: one catastrophic user regex would
+# otherwise cost REGEX_TIMEOUT on every line (a million lines: three days).
+REGEX_GIVE_UP_TIMEOUTS = 3
+REGEX_GIVE_UP_SECONDS = 2.0
+REGEX_SLOW = 0.05
 LEVELS = {"trace": 10, "debug": 20, "info": 30, "warn": 40, "error": 50, "fatal": 60}
 
 
@@ -186,6 +194,49 @@ class BlockCompiler:
             return regex.compile(source)
         except regex.error as exc:
             raise self.fail(where, f"regex does not compile: {exc}", "check the regex") from exc
+
+
+class RegexBudget:
+    """Every regex search of a run goes through here, with a timeout and a budget per rule
+    (a pattern, context or table id). A rule over its budget is abandoned: its regexes
+    match nothing from then on, and `abandoned` names it for the report and stderr."""
+
+    def __init__(self, timeouts: Counter[str] | None = None) -> None:
+        self.timeouts: Counter[str] = timeouts if timeouts is not None else Counter()
+        self.slow_seconds: dict[str, float] = {}
+        self.abandoned: dict[str, str] = {}  # rule id -> why it was given up
+
+    def search(self, owner: str, compiled: Any, text: str) -> Any:
+        if owner in self.abandoned:
+            return None
+        started = time.perf_counter()
+        try:
+            return compiled.search(text, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            self.timeouts[owner] += 1
+            return None
+        finally:
+            spent = time.perf_counter() - started
+            if spent > REGEX_SLOW:
+                self.slow_seconds[owner] = self.slow_seconds.get(owner, 0.0) + spent
+                self._judge(owner)
+
+    def _judge(self, owner: str) -> None:
+        if self.timeouts[owner] >= REGEX_GIVE_UP_TIMEOUTS:
+            why = f"its regex timed out {self.timeouts[owner]} times ({REGEX_TIMEOUT} s each)"
+        elif self.slow_seconds.get(owner, 0.0) >= REGEX_GIVE_UP_SECONDS:
+            why = f"its regexes spent {self.slow_seconds[owner]:.1f} s on slow searches"
+        else:
+            return
+        self.abandoned[owner] = why
+
+
+def abandoned_warning(rule: str, why: str) -> str:
+    """The warning for a rule RegexBudget gave up, for stderr and every report format."""
+    return (
+        f"pattern {rule} was given up for the rest of the run: {why}; look in its |re "
+        "conditions for a nested repetition"
+    )
 
 
 _MODIFIER_COST = {

@@ -14,36 +14,41 @@ from typing import Any
 
 import polars as pl
 
+from eelogs.accountrules import (
+    account_rules,
+    clue_keys,
+    clue_message_tests,
+    recovery_messages,
+    url_words,
+)
 from eelogs.collect import Bulk, Collector
 from eelogs.fastplan import LINE, MSG, any_of, probe, token_object
-from eelogs.providers import (
-    DATA_KEYS,
-    MSG_EQUALS,
-    MSG_TESTS,
-    MSG_WORDS,
-    URL_WORDS,
-    auth_method,
-    provider_signals,
-)
-from eelogs.states import SIGNALS
+from eelogs.providers import auth_method, provider_signals
+
+# What the provider rules (patterns/_rules/providers.toml) read, derived from them.
+_RULES = account_rules()
+DATA_KEYS = clue_keys(_RULES)
+MSG_TESTS, MSG_EQUALS = clue_message_tests(_RULES)
+URL_WORDS = url_words(_RULES)
+SIGNALS = recovery_messages(_RULES)
 
 _KEY = r'"(?:' + "|".join(DATA_KEYS) + r')":'
 _TOKEN = _KEY + r'(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,}\]]*)'
 _JOIN = "\x1e"  # joins a line's tokens into its f key: JSON escapes it in a string
 # a key after the line's second `{`, which opens an inner object (or sits in a string)
 _AFTER_BRACE = r"^\{[^{]*\{(?s:.)*" + _KEY
-# src and sub count only with a message holding one of MSG_WORDS (a server greeting, a LOGIN):
-# alone they make no line worth a look. Without its opening quote a key is found several
-# times faster; a line it finds by mistake (`"myurl":`) holds no token and adds nothing.
+# src and sub count only with a message passing one of MSG_TESTS (a server greeting, a
+# LOGIN): alone they make no line worth a look. Without its opening quote a key is found
+# several times faster; a line it finds by mistake (`"myurl":`) holds no token and adds nothing.
 _KEY_NEEDLES = any_of(f'{key}":' for key in DATA_KEYS if key not in ("src", "sub"))
-_WORDS = any_of(MSG_WORDS)
+_WORDS = "|".join([*(f"(?:{source})" for source in MSG_TESTS), *(any_of([t]) for t in MSG_EQUALS)])
 _COMBINATION = ["m", "c", "f"]
 
 
 def _signature(msg: pl.Expr) -> list[pl.Expr]:
     """Which of the tests in providers.MSG_TESTS and MSG_EQUALS a message passes, as digits."""
     tests = (
-        *(msg.str.contains(source) for source in MSG_TESTS.values()),
+        *(msg.str.contains(source) for source in MSG_TESTS),
         *(msg.eq(text) for text in MSG_EQUALS),
     )
     return [test.cast(pl.UInt8).cast(pl.String) for test in tests]
@@ -60,7 +65,7 @@ _FOLD_EVERY = 16  # blocks between folds of the gathered frames: memory stays fl
 
 class Clues:
     """Provider clues and auth methods of fast rows, once per distinct combination of the
-    fields they depend on: msg (when it holds one of MSG_WORDS), component (when it counts)
+    fields they depend on: msg (when it passes one of MSG_TESTS), component (when it counts)
     and the DATA_KEYS tokens, normalised so that equal answers share a key."""
 
     def __init__(self) -> None:

@@ -26,7 +26,7 @@ from eelogs.framing import Payload, _Deframer
 from eelogs.match import Classifier
 from eelogs.parse import Record, parse_payload
 from eelogs.sources import Input, Progress, ProgressBar, open_binary
-from eelogs.states import SIGNALS
+from eelogs.states import recovery_kind
 
 if TYPE_CHECKING:
     from eelogs.pipeline import Window
@@ -303,7 +303,7 @@ def _replay(run: FastRun, df: pl.DataFrame, fast: pl.DataFrame, first_line: int)
             row, line, prior = item
             collector.advance_clock(prior)
             for record in _python_line(run, first_line + row, line or ""):
-                signal = SIGNALS.get(record.msg)
+                signal = recovery_kind(record)
                 if signal:
                     signal_lines[(record.account, signal)] = first_line + row
                     signal_lines[(None, signal)] = first_line + row

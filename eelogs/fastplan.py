@@ -19,6 +19,7 @@ import orjson
 import polars as pl
 import regex
 
+from eelogs.accountrules import STATES, account_rules, state_messages
 from eelogs.catalog import Catalog, Pattern
 from eelogs.collect import _VERSION_MSGS
 from eelogs.conditions import Block, Condition
@@ -26,15 +27,16 @@ from eelogs.dispatch import needs_err
 from eelogs.match import Classifier
 from eelogs.parse import Record
 from eelogs.signals import needles as signal_needles
-from eelogs.states import BY_MSG, CONDITIONAL, HEALTHY, STATE_KEYS, STATES, next_state
+from eelogs.states import next_state
 
 LINE, MSG = pl.col("line"), pl.col("msg")
 # Rows holding these go to the per-line path: an error object, or escapes that could hide
 # a needle (`\u0041`, `\/`).
 ROUTE_NEEDLES = ('"err"', "\\u", "\\/")
 # State effects a fast row's message may have by itself; messages with other effects (errors,
-# pauses) are rare, so their lines take the per-line path. CONDITIONAL messages replay from
-# their STATE_KEYS fields (_variant).
+# pauses) are rare, so their lines take the per-line path. Messages whose effect depends on
+# other fields too (CONDITIONAL) replay from those fields (STATE_KEYS, _variant). All of it
+# is derived from the state rules (patterns/_rules/states.toml).
 FAST_EFFECTS = frozenset({"connecting", "syncing", "connected", "healthy"})
 _FAST_LEVELS = range(10, 40)  # the levels a fast row may have
 
@@ -60,7 +62,7 @@ class FastPlan:
         self.effects, routed = _effects()
         self._routed = frozenset(routed | set(_VERSION_MSGS))
         self.probes = {msg: probe(msg) for msg in self.effects}
-        self.conditional = CONDITIONAL
+        self.conditional = tuple(CONDITIONAL)
         self._variants: dict[tuple[str, str], Record | bool] = {}
         self.needles = tuple(
             sorted({*ROUTE_NEEDLES, *(n for t in tests for g in t.groups for n in g)})
@@ -191,6 +193,8 @@ def any_of(texts: Iterable[str]) -> str:
 _RUST_META = frozenset("\\.+*?()|[]{}^$#&-~")
 SEP = "\x1f"  # joins the tokens found in a line; no token holds one
 NEEDLE_BITS = 63  # needles per found mask: a UInt64 each
+PLAIN_MSGS, CONDITIONAL = state_messages(account_rules())
+STATE_KEYS = tuple(dict.fromkeys(k for keys in CONDITIONAL.values() for k in keys))
 # the STATE_KEYS fields of a line, each with a plain value
 STATE_TOKEN = r'"(?:' + "|".join(STATE_KEYS) + r')":(?:"[^"\\]*"|true|false|null)'
 STATE_KEY = r'"(?:' + "|".join(STATE_KEYS) + r')":'
@@ -308,17 +312,17 @@ def _json(text: str) -> str:
 def _effects() -> tuple[dict[str, str], set[str]]:
     """Split the messages whose state effect depends on the message alone into those a fast
     row may carry (with the kind of their effect: equal kinds in a row act like the first and
-    last of them) and those routed to the per-line path."""
+    last of them) and those routed to the per-line path. `healthy`: activity, which moves an
+    account that is coming up to connected and leaves any other state as it is."""
     fast: dict[str, str] = {}
     routed: set[str] = set()
-    for msg in (*BY_MSG, *HEALTHY):
+    for msg in PLAIN_MSGS:
         record = probe(msg)
-        if msg in HEALTHY:
+        after = {next_state(record, state) for state in STATES}
+        if len(after) == 1 and after <= FAST_EFFECTS:
+            fast[msg] = after.pop()  # type: ignore[assignment]
+        elif after == {None, "connected"}:
             fast[msg] = "healthy"
-            continue
-        effect = next_state(record, "unknown")
-        if effect in FAST_EFFECTS and next_state(record, "authenticationError") == effect:
-            fast[msg] = effect
         else:
             routed.add(msg)
     return fast, routed
@@ -352,10 +356,13 @@ def token_object(items: list[str]) -> dict[str, Any] | None:
 def _variant(msg: str, tokens: str) -> Record | bool:
     """The probe replaying a conditional message with these STATE_KEYS tokens; False when
     it has no effect in any state, True when its line must take the per-line path (odd
-    tokens, or an effect that a second equal line would change again)."""
-    data = token_object(tokens.split(SEP) if tokens else [])
-    if data is None:
-        return True
+    tokens, or an effect that a second equal line would change again). Only the fields the
+    message's own rules read count."""
+    items = [t for t in tokens.split(SEP) if t] if tokens else []
+    keys = CONDITIONAL.get(msg, ())
+    data = token_object([t for t in items if t[1 : t.index('":')] in keys])
+    if data is None or "component" in keys:
+        return True  # the component is written twice: the per-line path reads it right
     record = probe(msg, data)
     after = {state: next_state(record, state) for state in STATES}
     if all(effect is None for effect in after.values()):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
+
+from eelogs.bounded import LINE_CUT_TEXT, LINE_MAX, without_bom
 
 # `Nov 23 10:00:00 host emailengine[123]: ` and `2026-11-23T10:00:00+0000 host ident[1]: `
 _JOURNAL_SHORT = re.compile(
@@ -24,8 +25,9 @@ _JOURNAL_SHORT = re.compile(
 )
 _DOCKER_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
 _COMPOSE = re.compile(r"^[\w.-]+\s+\| ")
-# A pretty-printed record larger than this is not one: give its lines back one by one.
-_PRETTY_MAX_LINES = 5000
+# A pretty-printed record longer than this is not one: its lines are read again one by one
+# (settled, below), each line looked at a bounded number of times.
+PRETTY_MAX_LINES = 2000
 JOURNAL_TOO_LONG = "journal-json-null"  # journalctl -o json printed MESSAGE as null
 _PRETTY_MAX_CHARS = 8 * 1024 * 1024
 
@@ -65,41 +67,59 @@ class _Deframer:
         self.source = source
         self.on_cursor: Callable[[str], None] | None = None
         self.account_hint = account_hint
-        self.pretty: list[tuple[int, str]] = []
+        self.pretty: list[tuple[int, str, int]] = []  # line number, text, brace delta
         self.pretty_depth = 0
         self.pretty_chars = 0
         self.docker_parts: list[str] = []
-        self.docker_start = 0
+        self.docker_start = self.docker_size = 0
         self.journal_parts: list[str] = []
-        self.journal_start = 0
+        self.journal_start = self.journal_size = 0
 
     def feed(self, lineno: int, line: str) -> Iterator[Payload]:
-        pending: deque[tuple[int, str]] = deque([(lineno, line)])
-        while pending:
-            n, text = pending.popleft()
-            if self.pretty:
-                yield from self._feed_pretty(n, text, pending)
-            else:
-                yield from self._feed_line(n, text)
+        if self.pretty:
+            yield from self._feed_pretty(lineno, line)
+        else:
+            yield from self._feed_line(lineno, line)
 
     def finish(self) -> Iterator[Payload]:
         if self.docker_parts:
-            yield self._payload("".join(self.docker_parts), self.docker_start, "docker-json")
+            yield self._payload(_joined(self.docker_parts), self.docker_start, "docker-json")
         if self.journal_parts:
-            yield self._payload("".join(self.journal_parts), self.journal_start, "journal-json")
-        while self.pretty:  # an object never closed: give its lines back one by one
-            pending = self._give_back()
-            yield self._payload(pending[0][1], pending[0][0], "raw")
-            for n, text in pending[1:]:
-                if self.pretty:
-                    self.pretty.append((n, text))
-                else:
-                    yield from self.feed(n, text)
+            text = _joined(self.journal_parts)
+            yield self._payload(text, self.journal_start, "journal-json")
+        if self.pretty:  # an object never closed
+            yield from self._settle()
 
-    def _give_back(self) -> list[tuple[int, str]]:
+    def _give_back(self) -> list[tuple[int, str, int]]:
         lines, self.pretty = self.pretty, []
         self.pretty_depth = self.pretty_chars = 0
         return lines
+
+    def _settle(self) -> Iterator[Payload]:
+        """The lines of a `{` that did not become one record (it did not parse, it passed
+        the look-ahead bound, or the input ended). Its first line is garbage. Another `{`
+        among them whose braces close within them is tried as a record; every other line
+        is read as an ordinary line. Each line is looked at a bounded number of times, so
+        lines of lone `{` cost linear time, not quadratic."""
+        lines = self._give_back()
+        closes = _closing_lines(lines)
+        yield self._payload(lines[0][1], lines[0][0], "raw")
+        at = 1
+        while at < len(lines):
+            n, text, _ = lines[at]
+            end = closes.get(at)
+            if end is not None:
+                joined = "\n".join(t for _, t, _ in lines[at : end + 1])
+                obj = loads(joined)
+                if isinstance(obj, dict):
+                    yield self._payload(joined, n, "pretty", obj)
+                    at = end + 1
+                    continue
+            if _opens_record(text):
+                yield self._payload(text, n, "raw")
+            else:
+                yield from self._feed_line(n, text)
+            at += 1
 
     def _payload(
         self,
@@ -159,8 +179,8 @@ class _Deframer:
             yield self._payload("", n, JOURNAL_TOO_LONG)
             return
         if not self.journal_parts:
-            self.journal_start = n
-        self.journal_parts.append(message)
+            self.journal_start, self.journal_size, message = n, 0, without_bom(message)
+        self.journal_size = _add_part(self.journal_parts, message, self.journal_size)
         # journald splits lines longer than LineMax and marks all but the last piece.
         if entry.get("_LINE_BREAK") == "line-max":
             return
@@ -172,9 +192,9 @@ class _Deframer:
 
     def _docker_entry(self, n: int, entry: dict[str, Any]) -> Iterator[Payload]:
         if not self.docker_parts:
-            self.docker_start = n
+            self.docker_start, self.docker_size = n, 0
         piece: str = entry["log"]
-        self.docker_parts.append(piece)
+        self.docker_size = _add_part(self.docker_parts, piece, self.docker_size)
         # Docker splits lines over 16 KiB; every piece but the last lacks the newline.
         if not piece.endswith("\n"):
             return
@@ -185,28 +205,67 @@ class _Deframer:
             yield _with(payload, framing="docker-json", time_hint=hint)
 
     def _start_pretty(self, n: int, line: str) -> None:
-        self.pretty = [(n, line)]
+        self.pretty = [(n, line, _brace_delta(line))]
         self.pretty_depth = 1
         self.pretty_chars = len(line)
 
-    def _feed_pretty(self, n: int, line: str, pending: deque[tuple[int, str]]) -> Iterator[Payload]:
-        self.pretty.append((n, line))
+    def _feed_pretty(self, n: int, line: str) -> Iterator[Payload]:
+        delta = _brace_delta(line)
+        self.pretty.append((n, line, delta))
         self.pretty_chars += len(line)
-        self.pretty_depth += _brace_delta(line)
+        self.pretty_depth += delta
         if self.pretty_depth <= 0:
-            text = "\n".join(t for _, t in self.pretty)
+            text = "\n".join(t for _, t, _ in self.pretty)
             obj = loads(text)
             if isinstance(obj, dict):
                 start = self._give_back()[0][0]
                 yield self._payload(text, start, "pretty", obj)
                 return
-        elif len(self.pretty) <= _PRETTY_MAX_LINES and self.pretty_chars <= _PRETTY_MAX_CHARS:
+        elif len(self.pretty) <= PRETTY_MAX_LINES and self.pretty_chars <= _PRETTY_MAX_CHARS:
             return
-        # not a pretty-printed record after all: the first line is garbage, the rest is
-        # read again as ordinary lines, so nothing good is lost
-        first, *rest = self._give_back()
-        yield self._payload(first[1], first[0], "raw")
-        pending.extendleft(reversed(rest))
+        # not a pretty-printed record after all: nothing good among its lines is lost
+        yield from self._settle()
+
+
+def _opens_record(line: str) -> bool:
+    """Whether `line`, read as an ordinary line, starts a pretty-printed record."""
+    if line.startswith("{") or _strip_prefix(line)[0] == "raw":
+        return line.strip() == "{"
+    return _strip_prefix(line)[2].strip() == "{"
+
+
+def _closing_lines(lines: list[tuple[int, str, int]]) -> dict[int, int]:
+    """For each line that opens a record, the line whose braces close it, if one does:
+    the first later line where the running brace count drops below the count just after
+    the opening line. One pass with a stack: linear in the lines."""
+    closes: dict[int, int] = {}
+    waiting: list[tuple[int, int]] = []  # (running count that closes it, opening line)
+    running = 0
+    for at, (_, text, delta) in enumerate(lines):
+        running += delta
+        while waiting and waiting[-1][0] >= running:
+            closes[waiting.pop()[1]] = at
+        if at and _opens_record(text):
+            waiting.append((running - 1, at))
+    return closes
+
+
+def _joined(parts: list[str]) -> str:
+    return "".join(parts)
+
+
+def _add_part(parts: list[str], piece: str, size: int) -> int:
+    """Add a piece of a line Docker or journald split; `size`: the pieces' length so far.
+    A line past LINE_MAX characters is kept as its start and the bounded reader's cut mark
+    (parse.py counts it as too long): joined pieces must not grow without bound where
+    single lines cannot."""
+    if parts and parts[-1] == LINE_CUT_TEXT:
+        return size
+    parts.append(piece)
+    size += len(piece)
+    if size > LINE_MAX:
+        parts[:] = [_joined(parts)[:4096], LINE_CUT_TEXT]
+    return size
 
 
 def loads(text: str) -> Any:

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+import orjson
+
+from eelogs.bounded import LINE_CUT_TEXT, LINE_TOO_LONG
 from eelogs.framing import JOURNAL_TOO_LONG, Payload, loads
 
 LEVEL_NAMES = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
@@ -53,7 +56,8 @@ class Record(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Unparsed:
-    """A line that is not a log record (banner, stack trace, truncated JSON, garbage)."""
+    """A line that is not a log record (banner, stack trace, truncated JSON, garbage).
+    `text` is the whole line: the collector redacts it before it keeps a part of it."""
 
     source: str
     line: int
@@ -96,18 +100,31 @@ def parse_payload(payload: Payload) -> Record | Unparsed:
             return Unparsed(payload.source, payload.line, JOURNAL_TOO_LONG_REASON, "")
         if not text.strip():
             return Unparsed(payload.source, payload.line, "empty line", "")
+        if text.endswith(LINE_CUT_TEXT):  # the bounded reader cut it (bounded.py)
+            return Unparsed(payload.source, payload.line, LINE_TOO_LONG, text[:300])
         if not text.lstrip().startswith(("{", "[")):
-            return Unparsed(payload.source, payload.line, "not JSON", text[:300])
+            return Unparsed(payload.source, payload.line, "not JSON", text)
         obj = loads(text)
         if obj is None:
-            return Unparsed(payload.source, payload.line, "invalid or truncated JSON", text[:300])
+            return Unparsed(payload.source, payload.line, _not_json_reason(text), text)
         if not isinstance(obj, dict):
-            return Unparsed(payload.source, payload.line, "JSON that is not an object", text[:300])
+            return Unparsed(payload.source, payload.line, "JSON that is not an object", text)
     if not ("msg" in obj or "level" in obj or "time" in obj or "t" in obj):
         return Unparsed(
-            payload.source, payload.line, "JSON object that is not a log record", payload.text[:300]
+            payload.source, payload.line, "JSON object that is not a log record", payload.text
         )
     return _record(obj, payload)
+
+
+def _not_json_reason(text: str) -> str:
+    """Why text that starts like JSON did not parse; orjson says when it is nested deeper
+    than its limit of 1024 levels, which no logger writes."""
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc) or "recursion" in str(exc).lower():
+            return "JSON nested deeper than 1024 levels"
+    return "invalid or truncated JSON"
 
 
 def _record(obj: dict[str, Any], payload: Payload) -> Record:

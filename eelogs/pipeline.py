@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,13 +15,17 @@ from eelogs.aggregate import Scope, build_report
 from eelogs.baseline import apply_baseline
 from eelogs.catalog import Catalog
 from eelogs.collect import Collector
+from eelogs.conditions import abandoned_warning
 from eelogs.fastpath import FastRun, fast_eligible, read_fast
 from eelogs.fastplan import FastPlan
 from eelogs.framing import deframe
+from eelogs.lifecycle import QUIET_PERIOD_MS, measure_from
 from eelogs.match import Classifier
 from eelogs.parse import Record, Unparsed, iso, parse_payload
-from eelogs.providers import ProviderScores
+from eelogs.redact import keep_text
 from eelogs.sources import Input, Progress, read_lines
+
+CLASSIFY_MSG_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,8 @@ class Analysis:
     scope: Scope = field(default_factory=Scope)
     baseline: dict[str, Any] | None = None
     baseline_name: str = ""
+    redact: bool = True  # off with --no-redact
+    quiet_ms: int = QUIET_PERIOD_MS  # when an account-less finding is over (lifecycle.py)
 
 
 def analyze(
@@ -78,8 +85,9 @@ def analyze(
 ) -> dict[str, Any]:
     """Read, classify and aggregate: the report as plain rows (not yet redacted). `fast`
     lets plain JSON inputs take the columnar path (fastpath.py); the report is the same."""
+    inputs = list(inputs)
     classifier = Classifier(analysis.catalog)
-    collector = Collector()
+    collector = Collector(analysis.redact)
     window = analysis.window
     plan = FastPlan(analysis.catalog) if fast else None
     progress = progress if progress is not None else {}
@@ -92,11 +100,15 @@ def analyze(
             for entry in read_entries([inp], progress):
                 collector.feed(entry, classifier.classify, window.admits)
         lines += progress[inp.name].line - inp.start_line
-    report = build_report(collector, analysis.catalog, analysis.scope)
+    report = build_report(collector, analysis.catalog, analysis.scope, analysis.quiet_ms)
     report["input"]["lines"] = lines
     report["input"]["regex_timeouts"] = dict(classifier.regex_timeouts)
+    report["input"]["abandoned_patterns"] = dict(sorted(classifier.regex_budget.abandoned.items()))
     if window.accounts:
         report["input"]["unmatched_accounts"] = _unmatched_accounts(window.accounts, collector)
+        report["context"] = _ticket_context(inputs, analysis, fast)
+        if report["context"]:
+            measure_from(report["findings"], report["context"]["last"])
     if analysis.baseline is not None:
         apply_baseline(report, analysis.baseline, analysis.baseline_name)
     report["eelogs"] = {
@@ -107,6 +119,23 @@ def analyze(
         "providers": sorted(analysis.scope.providers),
     }
     return report
+
+
+def _ticket_context(inputs: list[Input], analysis: Analysis, fast: bool) -> dict[str, Any] | None:
+    """What an --account report cannot see in its own records: the window the whole input
+    covers and the incidents that hit these accounts together with others. Needs a second
+    read, so only files give it (stdin and commands are read once)."""
+    if not inputs or any(i.path is None or i.argv for i in inputs):
+        return None
+    window = replace(analysis.window, accounts=frozenset())
+    whole = analyze(inputs, replace(analysis, window=window, baseline=None), {}, fast)
+    chosen = analysis.window.accounts
+    return {
+        "first": whole["input"]["first"],
+        "last": whole["input"]["last"],
+        "records": whole["input"]["records"],
+        "incidents": [i for i in whole["incidents"] if chosen & set(i["accounts"])],
+    }
 
 
 def _unmatched_accounts(asked: frozenset[str], collector: Collector) -> dict[str, list[str]]:
@@ -136,9 +165,11 @@ def _generated() -> str:
 def classify_stream(
     inputs: Iterable[Input], catalog: Catalog, window: Window
 ) -> Iterator[dict[str, Any]]:
-    """`eelogs classify`: one row per input record (and per unparsed line), in input order."""
+    """`eelogs classify`: one row per input record (and per unparsed line), in input order.
+    Records go through the same Collector as `analyze`'s, so each account's provider and
+    state after a record are the ones `analyze` would report after it."""
     classifier = Classifier(catalog)
-    providers = ProviderScores()
+    collector = Collector()
     for entry in read_entries(inputs):
         if isinstance(entry, Unparsed):
             yield {
@@ -152,18 +183,21 @@ def classify_stream(
         if not window.admits(entry):
             continue
         found, context = classifier.classify_with_context(entry)
-        providers.observe(entry)
-        provider = providers.best(entry.account)
+        collector.add(entry, found)
+        track = collector.accounts.get(entry.account) if entry.account else None
         yield {
             "line": entry.line,
             "pattern": found.pattern.id if found else None,
             "severity": found.pattern.severity if found else None,
             "context": context,
             "account": entry.account,
-            "provider": provider,
+            "provider": track.provider if track else None,
+            "state": track.state if track else None,
             "time": entry.time_iso,
             "level": entry.level_name,
-            "msg": entry.msg[:200],
+            "msg": keep_text(entry.msg, CLASSIFY_MSG_CHARS, message=True),
             "source": entry.source,
             **({"fields": found.fields} if found and found.fields else {}),
         }
+    for rule, why in classifier.regex_budget.abandoned.items():
+        sys.stderr.write(f"Warning: {abandoned_warning(rule, why)}\n")

@@ -1,97 +1,65 @@
 """Keep secrets out of reports: tokens, secrets, auth blobs, passwords, cookies (research §4.3).
 
-Redaction runs over every string that leaves eelogs, in every format. Pseudonymisation of
-email addresses and account ids is separate and opt-in, and stable, so grouping survives.
+One function masks secrets, redact_text (secretforms.py says what a secret looks like). It
+runs on the full text of everything a report keeps from the log (samples, last errors,
+unknown-warning templates, unparsed lines, classify's msg) before that text is cut or
+templated (keep_text), and again over every string of the finished report (scrub).
+Pseudonymisation of email addresses and account ids is separate and opt-in, and stable, so
+grouping survives.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
-MASK = "[REDACTED]"
-# "key":"value" pairs in JSON text whose value is a secret. `code`, `state`, `data` and
-# `token` are secrets only in some places, handled by the narrower patterns below.
-_JSON_SECRET = re.compile(
-    r'("(?:refresh_token|access_token|id_token|client_secret|clientSecret|assertion|password|'
-    r"pass|accessToken|refreshToken|authorization|cookie|set-cookie|x-api-key|apiKey|api_key|"
-    r'serviceKey|privateKey|private_key)"\s*:\s*)"(?:[^"\\]|\\.)*"'
-)
-_JSON_CONTEXT = (
-    # OAuth authorization codes (long, with / or .) and OAuth `state` nonces; short codes
-    # (ECONNREFUSED, result_fail) and account states (authenticationError) stay readable.
-    (re.compile(r'("code"\s*:\s*)"(?=[^"]{20,})[^"]*[/.][^"]*"'), rf'\1"{MASK}"'),
-    (re.compile(r'("state"\s*:\s*)"(?![a-z][A-Za-z]*")[^"]*"'), rf'\1"{MASK}"'),
-    # raw socket dumps: `read from socket` / `write to socket` carry whole IMAP sessions
-    (
-        re.compile(r'("msg"\s*:\s*"(?:read from|write to) socket".*?"data"\s*:\s*)"[^"]*"'),
-        rf'\1"{MASK}"',
-    ),
-    (
-        re.compile(r'("data"\s*:\s*"[^"]*?"\s*,\s*"msg"\s*:\s*"(?:read from|write to) socket")'),
-        f'"data":"{MASK}","msg":"socket dump"',
-    ),
-    (re.compile(r'("token"\s*:\s*)"[^"]{8,}"'), rf'\1"{MASK}"'),
-    (re.compile(r'("(?:_original|rawPacket)"\s*:\s*)(\{.*?\}|"[^"]*")'), rf'\1"{MASK}"'),
-    # joi validation errors carry the submitted value (passwords, secrets) in details
-    (re.compile(r'("context"\s*:\s*\{[^{}]*?"value"\s*:\s*)"(?:[^"\\]|\\.)*"'), rf'\1"{MASK}"'),
-)
-_TEXT: tuple[tuple[re.Pattern[str], str | None], ...] = (
-    (re.compile(r"ya29\.[\w.-]+"), f"ya29.{MASK}"),
-    (re.compile(r"\b1//[\w.-]{8,}"), f"1//{MASK}"),
-    (re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*"), f"eyJ.{MASK}"),
-    (re.compile(r"GOCSPX-[\w-]+"), f"GOCSPX-{MASK}"),
-    (re.compile(r"\b4/0A[\w-]{10,}"), f"4/0A{MASK}"),
-    (re.compile(r"\b[01]\.A[\w-]{20,}"), f"1.A{MASK}"),
-    (re.compile(r"\b[\w.-]{3}\dQ~[\w.~-]{20,}"), MASK),
-    (re.compile(r"\b[0-9a-f]{64}\b"), MASK),
-    (re.compile(r"(?i)\b(Bearer|Basic)\s+[\w.~+/=-]{8,}"), rf"\1 {MASK}"),
-    (
-        re.compile(
-            r"(?i)(\bAUTH\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5|OAUTHBEARER)\s+)[A-Za-z0-9+/=]{8,}"
-        ),
-        rf"\1{MASK}",
-    ),
-    (
-        re.compile(
-            r"(?i)(\bAUTHENTICATE\s+(?:PLAIN|XOAUTH2|OAUTHBEARER)\s+)(?!\"\(\*)[A-Za-z0-9+/=]{8,}"
-        ),
-        rf"\1{MASK}",
-    ),
-    (re.compile(r"(\"msg\"\s*:\s*\")([A-Za-z0-9+/]{16,}={0,2})(\")"), None),
-    (re.compile(r"(://[^/\s:@\"]+:)[^@\s\"]+@"), rf"\1{MASK}@"),
-    (re.compile(r"(?i)((?:password|passwd|pwd|pass)\s*[=:]\s*)[^\s,;&\"]+"), rf"\1{MASK}"),
-    (
-        re.compile(r"(?i)([?&](?:access_token|token|code|state|client_secret)=)[^&\s\"]+"),
-        rf"\1{MASK}",
-    ),
-)
-_BASE64_ONLY = re.compile(r"^[A-Za-z0-9+/]{16,}={0,2}$")
-_EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
+import orjson
 
-
-# Every rule below needs one of these; most strings of a report have none and skip the rest.
-_TRIGGER = re.compile(
-    r"ya29\.|1//|eyJ|GOCSPX|4/0A|[01]\.A[\w-]{20}|\dQ~|(?i:bearer|basic|auth|pass|token|secret|"
-    r"code|state|socket|cookie|_original|rawpacket|context|client|assertion|api.?key)|://|"
-    r"[0-9a-f]{64}|[A-Za-z0-9+/]{16}"
+from eelogs.framing import loads
+from eelogs.secretforms import (
+    MASK,
+    TEXT_RULES,
+    is_protocol_secret,
+    is_secret_key,
+    secret_in_context,
+    unescape_word_chars,
 )
 
+__all__ = ["MASK", "Pseudonyms", "keep_text", "may_hold_secret", "redact_text", "scrub"]
+
+# Text that is not JSON needs only local context to be redacted: what lies this far past a
+# cut can never reach the report, and no secret is this long, so it is dropped first.
+REDACT_MARGIN = 8192
+# Past this depth a JSON value is looked at as text (a 1,000-level list must not exhaust the
+# stack); a secret there masks the whole subtree.
+_MAX_DEPTH = 64
+
+# Every rule needs one of these; most strings of a report have none and skip the rest.
+# `\\u00` stands for key names written with escapes (`\u0070assword`).
+_CASED = (
+    r"ya29\.|1//|eyJ|GOCSPX|4/[01]A|[01]\.A[\w-]{20}|\dQ~|://|M\.[A-Z]\d|AIza|SG\.|"
+    r"gh[pousr]_|xox|sk_|-----BEGIN|334 |\\u00|[0-9a-f]{64}|[A-Za-z0-9+/]{16}"
+)
+_WORDS = (
+    r"bearer|basic|auth|pass|pwd|token|secret|code|state|socket|cookie|_original|rawpacket|"
+    r"context|client|assertion|api|key|credential|login|external"
+)
+_TRIGGER = re.compile(rf"{_CASED}|(?i:{_WORDS})")
 
 # The same test, cheaper on ASCII text (a report's tens of thousands of strings took 0.1 s):
 # one search with a literal start, one for lower-case words. It finds a superset of what
 # _TRIGGER finds: `.A` and `Q~` stand for the runs that hold them, a run of 64 hex digits
-# holds a base64 run of 16, `api` stands for `api.?key`. Outside ASCII, case folding has
-# extra letters (`ſ` is an `s`), so _TRIGGER decides there.
-_TRIGGER_CASED = re.compile(r"[A-Za-z0-9+/]{16}|ya29\.|1//|eyJ|GOCSPX|4/0A|://|\.A|Q~")
-_TRIGGER_WORDS = re.compile(
-    r"bearer|basic|auth|pass|token|secret|code|state|socket|cookie|_original|rawpacket|"
-    r"context|client|assertion|api"
+# holds a base64 run of 16. Outside ASCII, case folding has extra letters (`ſ` is an `s`),
+# so _TRIGGER decides there.
+_TRIGGER_CASED = re.compile(
+    r"[A-Za-z0-9+/]{16}|ya29\.|1//|eyJ|GOCSPX|4/[01]A|://|\.A|Q~|M\.[A-Z]\d|AIza|SG\.|"
+    r"gh[pousr]_|xox|sk_|-----BEGIN|334 |\\u00"
 )
+_TRIGGER_WORDS = re.compile(_WORDS)
 
 
 def may_hold_secret(text: str) -> bool:
@@ -101,55 +69,181 @@ def may_hold_secret(text: str) -> bool:
     return bool(_TRIGGER_CASED.search(text) or _TRIGGER_WORDS.search(text.lower()))
 
 
-def redact_text(text: str) -> str:
-    """Mask every secret this module knows in one string (a log line or a message)."""
+def redact_text(text: str, keep: int | None = None) -> str:
+    """Mask every secret this module knows in one string (a log line or a value). JSON text
+    is read as JSON, so a key name is seen however it is written (`Password`, `pass\\u0077ord`)
+    and JSON inside a string value is read too. `keep`: only that many characters of the
+    result will be kept, so a longer string inside JSON is redacted (and returned) only up
+    to REDACT_MARGIN characters past it (a 20 MB message costs no more than a short one)."""
     if not text or not may_hold_secret(text):
         return text
-    if _BASE64_ONLY.match(text) and _auth_blob(text):
-        return MASK  # an AUTH continuation line: base64 of user and secret
-    text = _JSON_SECRET.sub(rf'\1"{MASK}"', text)
-    for pattern, replacement in _JSON_CONTEXT:
+    if text.lstrip()[:1] in ("{", "["):
+        found = _redact_json(text, keep)
+        if found is not None:
+            return found
+    return _text_rules(text)
+
+
+def redact_message(text: str, keep: int | None = None) -> str:
+    """A log message (msg, a template, a last error): as redact_text, and a message that is
+    base64 alone is a protocol line (an AUTH answer) and masked whole when it decodes to
+    credentials or to text. Only a message's place says that: elsewhere (an account id)
+    base64 is just characters."""
+    return MASK if is_protocol_secret(text.strip()) else redact_text(text, keep)
+
+
+def keep_text(text: str, limit: int, redact: bool = True, message: bool = False) -> str:
+    """What a report keeps of a text from the log: redacted whole, then cut to `limit`
+    characters, so a secret across the cut is masked whole. JSON is redacted whole (a key's
+    value may be anywhere in it); other text needs only local context."""
+    if not redact:
+        return text[:limit]
+    if len(text) > limit + REDACT_MARGIN and text.lstrip()[:1] not in ("{", "["):
+        text = text[: limit + REDACT_MARGIN]
+    return (redact_message(text, limit) if message else redact_text(text, limit))[:limit]
+
+
+def _text_rules(text: str) -> str:
+    text = unescape_word_chars(text)
+    for pattern, replacement in TEXT_RULES:
         text = pattern.sub(replacement, text)
-    for pattern, maybe in _TEXT:
-        if maybe is None:  # a base64 msg: masked only when it decodes to credentials
-            text = pattern.sub(
-                lambda m: (
-                    m.group(1) + (MASK if _auth_blob(m.group(2)) else m.group(2)) + m.group(3)
-                ),
-                text,
-            )
-        else:
-            text = pattern.sub(maybe, text)
     return text
 
 
-def _auth_blob(text: str) -> bool:
-    """True when base64 text decodes to SASL credentials (user, NUL, secret, bearer)."""
+def _redact_json(text: str, keep: int | None) -> str | None:
+    """JSON text redacted, or None when it is not JSON. The text keeps its form (key order,
+    duplicate keys, spacing) when each changed string can be replaced where it stands;
+    otherwise it is written again from the redacted value."""
+    value = loads(text)
+    if not isinstance(value, (dict, list)):
+        return None
+    walk = _Walk(None if keep is None else keep + REDACT_MARGIN)
+    redacted = walk.value(value, None, 0)
+    if not walk.edits and not walk.reshaped:
+        return text
+    if not walk.reshaped:
+        out = text
+        for old, new in sorted(walk.edits.items(), key=lambda kv: -len(kv[0])):
+            quoted = _dumps(old)
+            if quoted not in out:
+                break  # written with other escapes: write the whole value again
+            out = out.replace(quoted, _dumps(new))
+        else:
+            return out
+    return _dumps(redacted)
+
+
+def _dumps(value: Any) -> str:
     try:
-        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return any(
-        marker in raw for marker in (b"\x00", b"@", b"auth=", b"secret", b"hidden", b"Bearer")
-    )
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):  # an integer beyond 64 bits
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class _Walk:
+    """One JSON value, redacted: secret keys masked, every string through the text rules.
+    `edits` maps each changed string to its replacement; `reshaped` says a non-string value
+    (a number, an object under a secret key) was replaced. Strings longer than `longest`
+    are cut to it first: no more of them can reach the report."""
+
+    def __init__(self, longest: int | None) -> None:
+        self.longest = longest
+        self.edits: dict[str, str] = {}
+        self.reshaped = False
+
+    def value(self, value: Any, key: str | None, depth: int) -> Any:
+        if key is not None and _secret_value(key, value):
+            return self._masked(value)
+        if isinstance(value, str):
+            name = "" if key is None else key.lower()
+            if name == "account":  # an id: never a token, whatever its characters
+                return value
+            return self._string(value, name == "msg")
+        if not isinstance(value, (dict, list)):
+            return value
+        if depth >= _MAX_DEPTH:
+            try:
+                text = orjson.dumps(value).decode()
+            except (TypeError, orjson.JSONEncodeError):
+                # deeper than orjson writes (255 levels): too deep to read, so not shown
+                return self._masked(value)
+            return self._masked(value) if _text_rules(text) != text else value
+        if isinstance(value, list):
+            return [self.value(item, None, depth + 1) for item in value]
+        socket = value.get("msg") in ("read from socket", "write to socket")
+        out = {}
+        for name, item in value.items():
+            lowered = name.lower()
+            if socket and lowered == "data":  # imapflow's raw socket dump: a whole session
+                item = self._masked(item)
+            elif lowered == "context" and isinstance(item, dict):
+                # a joi error detail's context carries the submitted value (a password)
+                item = {k: self._masked(v) if _is_value(k, v) else v for k, v in item.items()}
+            out[self._string(name, False)] = self.value(item, name, depth + 1)
+        return out
+
+    def _masked(self, value: Any) -> str:
+        if value == MASK:
+            return MASK
+        if isinstance(value, str):
+            self.edits[value] = MASK
+        else:
+            self.reshaped = True
+        return MASK
+
+    def _string(self, text: str, message: bool) -> str:
+        new = text if self.longest is None else text[: self.longest]
+        new = redact_message(new, self.longest) if message else redact_text(new, self.longest)
+        if new != text and self.edits.get(text) != MASK:
+            self.edits[text] = new
+        return new
+
+
+def _secret_value(key: str, value: Any) -> bool:
+    if value is None or isinstance(value, bool) or value == "":
+        return False  # nothing to hide, and `"password": null` says something
+    return is_secret_key(key) or (isinstance(value, str) and secret_in_context(key, value))
+
+
+def _is_value(key: str, value: Any) -> bool:
+    return key.lower() == "value" and not (value is None or isinstance(value, bool))
+
+
+# An address, also as EmailEngine's API paths write it (`user%40example.com`), and with an
+# address literal for a domain (`user@[192.0.2.1]`).
+_EMAIL = re.compile(
+    r"([\w.+-]+)(@|%40)([\w-]+(?:\.[\w-]+)+|\[(?:IPv6:)?[0-9A-Fa-f:.]+\])", re.IGNORECASE
+)
+# Report keys whose values are account ids: pseudonymised on request, never redacted (a
+# redacted id would merge accounts).
+_ACCOUNT_KEY = re.compile(r"account|\w*_accounts|accounts")
 
 
 class Pseudonyms:
     """Stable stand-ins for account ids and email addresses (same input, same output)."""
 
     def __init__(self, accounts: Iterable[str]) -> None:
-        ordered = sorted({a for a in accounts if a}, key=len, reverse=True)
-        self._accounts = {a: f"account-{_digest(a)}" for a in ordered}
+        ids = {a for a in accounts if a}
+        # an id also as a URL path writes it (`sales%40example.com`): the same stand-in
+        self._accounts = {a: f"account-{_digest(a)}" for a in ids}
+        self._accounts.update({quote(a, safe=""): self._accounts[a] for a in ids})
+        ordered = sorted(self._accounts, key=len, reverse=True)
         alternatives = "|".join(re.escape(a) for a in ordered)
         # whole ids only: `billing` must not eat the start of `billing@example.org`
         self._pattern = (
-            re.compile(rf"(?<![\w.@+-])(?:{alternatives})(?![\w@+-]|\.\w)") if ordered else None
+            re.compile(rf"(?<![\w.@+%-])(?:{alternatives})(?![\w@+%-]|\.\w)") if ordered else None
         )
 
     def __call__(self, text: str) -> str:
         if self._pattern is not None:  # account ids first: many of them are addresses
             text = self._pattern.sub(lambda m: self._accounts[m.group(0)], text)
-        return _EMAIL.sub(lambda m: f"user-{_digest(m.group(0))}@{m.group(1)}", text)
+        return _EMAIL.sub(_pseudo_address, text)
+
+
+def _pseudo_address(found: re.Match[str]) -> str:
+    """`user-<digest>@domain`, the same digest for `user@domain` and `user%40domain`."""
+    local, at, domain = found.groups()
+    return f"user-{_digest(f'{local}@{domain}')}{at}{domain}"
 
 
 def _digest(value: str) -> str:
@@ -164,7 +258,7 @@ def scrub(value: Any, redact: bool, pseudonyms: Pseudonyms | None) -> Any:
 class _Scrub:
     """One pass over a report. A report repeats its strings (states, providers, pattern ids
     on thousands of accounts): each distinct one is worked out once, for values (redacted)
-    and for keys (only pseudonymised) apart."""
+    and for keys and account ids (only pseudonymised) apart."""
 
     def __init__(self, redact: bool, pseudonyms: Pseudonyms | None) -> None:
         self.redact, self.pseudonyms = redact, pseudonyms
@@ -180,16 +274,22 @@ class _Scrub:
             done[text] = found
         return found
 
-    def value(self, value: Any) -> Any:
+    def value(self, value: Any, ids: bool = False) -> Any:
         if isinstance(value, str):
+            if ids:
+                return self.key(value)
             return self.values.get(value) or self.text(value, self.redact, self.values)
         if isinstance(value, dict):
-            return {self.key(k): self.value(v) for k, v in value.items()}
+            return {self.key(k): self.value(v, ids or _is_account_key(k)) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.value(v) for v in value]
+            return [self.value(v, ids) for v in value]
         return value
 
     def key(self, key: Any) -> Any:
         if not isinstance(key, str):
             return key
         return self.keys.get(key) or self.text(key, False, self.keys)
+
+
+def _is_account_key(key: Any) -> bool:
+    return isinstance(key, str) and _ACCOUNT_KEY.fullmatch(key) is not None

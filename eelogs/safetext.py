@@ -11,7 +11,6 @@ clipboard, reorder what is shown or start a new line of the report.
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any
 
 # What a terminal, a Markdown renderer or a reader's eye would act on rather than show: C0
@@ -58,12 +57,6 @@ def finalize(value: Any) -> Any:
     control characters made visible, so a template that forgets a filter still cannot put a
     terminal escape or a line break from the data into the output."""
     return value if isinstance(value, Safe) else visible(value)
-
-
-def shell_quote(value: Any) -> str:
-    """An argument quoted for the POSIX shell, so a printed command can be pasted as it is:
-    `--account $(touch /tmp/x)` stays one literal argument."""
-    return shlex.quote(visible(value))
 
 
 # --- Markdown ---------------------------------------------------------------------------
@@ -117,13 +110,13 @@ def md_list(items: list[Any], limit: int = 5, table: bool = False) -> Safe:
     return Safe(shown + (f" (+{len(items) - limit} more)" if len(items) > limit else ""))
 
 
-def md_code(value: Any) -> Safe:
+def md_code(value: Any, lang: str = "text") -> Safe:
     """A fenced block the text cannot close: the fence is longer than any backtick run
     inside. Line feeds stay; CR and other control characters are made visible."""
     text = visible_keep_lines(value)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
-    return Safe(f"{fence}text\n{text}\n{fence}")
+    return Safe(f"{fence}{lang}\n{text}\n{fence}")
 
 
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
@@ -137,20 +130,30 @@ def md_prose(value: Any, table: bool = False) -> Safe:
     entities), and control characters are made visible. In a table cell every `|` is
     escaped."""
     text = _LINE_BREAKS.sub(" ", "" if value is None else str(value)).strip()
-    parts, done = [], 0
-    for span in _CODE_SPAN.finditer(text):
-        parts.append(_inert_html(text[done : span.start()]))
-        parts.append(span.group())
-        done = span.end()
-    parts.append(_inert_html(text[done:]))
-    text = visible("".join(parts))
+    text = visible(_inert_html(text))
     if table:
         text = _escape_pipes(text)
     return Safe(text)
 
 
+def md_block(value: Any) -> Safe:
+    """Catalog text as Markdown blocks (a fix's numbered steps, code spans): its lines
+    kept, raw HTML made inert outside code spans, control characters but line feeds made
+    visible."""
+    text = "" if value is None else str(value).strip()
+    return Safe(visible_keep_lines(_inert_html(text)))
+
+
 def _inert_html(text: str) -> str:
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+    """`<` and `>` as entities outside code spans (inside them HTML is inert already, and an
+    entity would show as written)."""
+    parts, done = [], 0
+    for span in _CODE_SPAN.finditer(text):
+        parts.append(text[done : span.start()].replace("<", "&lt;").replace(">", "&gt;"))
+        parts.append(span.group())
+        done = span.end()
+    parts.append(text[done:].replace("<", "&lt;").replace(">", "&gt;"))
+    return "".join(parts)
 
 
 def _escape_pipes(text: str) -> str:

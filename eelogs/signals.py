@@ -29,7 +29,7 @@ MAX_NODES = 4096
 MAX_TEXT = 8192
 
 # Top-level keys besides `err` where EmailEngine and its libraries put a failure's details.
-_TOP_KEYS = (
+TOP_KEYS = (
     "response",
     "error",
     "errors",
@@ -65,7 +65,7 @@ def signals(err: dict[str, Any] | None, data: dict[str, Any], msg: str) -> froze
     roots: list[tuple[Any, str, int]] = []
     if err is not None:
         roots.append((err, "err", 0))
-    roots.extend((data[key], key, 1) for key in _TOP_KEYS if key in data)
+    roots.extend((data[key], key, 1) for key in TOP_KEYS if key in data)
     for key, value in _walk(roots):
         _from_value(key, value, found)
     _from_text(msg, found)
@@ -158,3 +158,34 @@ def _from_text(text: str, found: set[str]) -> None:
     if '"' in text:
         for key, value in _JSON_PAIR.findall(text):
             _from_string(key, value, found)
+
+
+def shallow(value: Any) -> Any:
+    """`value` as a pattern may read and a report may show it: a container is copied with
+    whatever lies deeper than MAX_DEPTH levels replaced by "…", and at most MAX_NODES
+    items. A record may nest ~1024 levels (orjson's limit); str(), the report's writers
+    and any recursive walk would fail long before that. Iterative, like _walk."""
+    if not isinstance(value, (dict, list)):
+        return value
+    top: dict[Any, Any] | list[Any] = {} if isinstance(value, dict) else []
+    stack: list[tuple[Any, Any, int]] = [(value, top, 1)]
+    nodes = 0
+    while stack:
+        source, copy, depth = stack.pop()
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in items:
+            nodes += 1
+            if nodes > MAX_NODES:
+                return top
+            if isinstance(item, (dict, list)):
+                if depth >= MAX_DEPTH:
+                    item = "…"
+                else:
+                    child: Any = {} if isinstance(item, dict) else []
+                    stack.append((item, child, depth + 1))
+                    item = child
+            if isinstance(copy, dict):
+                copy[key] = item
+            else:
+                copy.append(item)
+    return top

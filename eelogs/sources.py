@@ -12,6 +12,7 @@ import io
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -22,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from eelogs.bounded import bounded
 from eelogs.errors import SourceError
+from eelogs.zstd_frames import ZstdFrames
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -81,6 +84,7 @@ class Progress:
     line: int = 0
     cursor: str | None = None
     damaged: str | None = None  # why a compressed input ended early (what came before counts)
+    cut: int = 0  # bytes the bounded reader dropped (over-long lines, a BOM) beyond `offset`
 
 
 def expand_inputs(specs: Sequence[str], skipped: list[Path] | None = None) -> list[Input]:
@@ -98,7 +102,7 @@ def expand_inputs(specs: Sequence[str], skipped: list[Path] | None = None) -> li
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
             inputs.extend(_file_input(p) for p in _text_logs(files, skipped))
-        elif path.is_file():
+        elif path.is_file() or is_stream(path):
             inputs.append(_file_input(path))
         elif glob.has_magic(spec):
             matches = sorted(Path(p) for p in glob.glob(spec, recursive=True))
@@ -115,6 +119,16 @@ def expand_inputs(specs: Sequence[str], skipped: list[Path] | None = None) -> li
                 "pass a log file, a folder, a glob, or - for stdin",
             )
     return inputs
+
+
+def is_stream(path: Path) -> bool:
+    """A FIFO or a character device: a process substitution (`<(zcat …)` is /dev/fd/63) or
+    a named pipe, read once as it comes, like stdin (no seeking, no --state offset)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
 
 
 def _text_logs(files: list[Path], skipped: list[Path] | None) -> list[Path]:
@@ -186,7 +200,7 @@ def read_lines(inp: Input, progress: Progress | None = None) -> Iterator[str]:
     damaged one must be counted, not fatal. `progress` is kept up to date for --state.
     """
     progress = progress if progress is not None else Progress()
-    progress.offset, progress.line = inp.start_offset, inp.start_line
+    progress.offset, progress.line, progress.cut = inp.start_offset, inp.start_line, 0
     if inp.argv:
         for line in _command_lines(inp):
             progress.line += 1
@@ -204,8 +218,10 @@ def read_lines(inp: Input, progress: Progress | None = None) -> Iterator[str]:
 
 
 def open_binary(inp: Input, progress: Progress | None = None) -> IO[bytes]:
-    """The input's bytes, decompressed. A damaged archive ends where the damage starts, and
-    `progress.damaged` says why: one half-written .gz must not stop a whole folder run."""
+    """The input's bytes, decompressed, through the bounded reader (bounded.py: no line
+    longer than LINE_MAX, no leading BOM). A damaged archive ends where the damage starts,
+    and `progress.damaged` says why: one half-written .gz must not stop a whole folder run."""
+    progress = progress if progress is not None else Progress()
     if inp.path is None:
         stdin: Any = sys.stdin.buffer
         handle = stdin if isinstance(stdin, io.BufferedReader) else io.BufferedReader(stdin)
@@ -217,9 +233,9 @@ def open_binary(inp: Input, progress: Progress | None = None) -> IO[bytes]:
                 f"cannot read {inp.path}: {exc.strerror}", "check the path and its permissions"
             ) from exc
     stream = _decompressed(handle, inp.name)
-    if stream is handle:
-        return stream
-    return io.BufferedReader(_EndsAtDamage(stream, progress or Progress()))
+    if stream is not handle:
+        stream = io.BufferedReader(_EndsAtDamage(stream, progress))
+    return bounded(stream, progress, keep_partial=not inp.whole_lines_only)
 
 
 _DAMAGE_STEP = 64 * 1024
@@ -305,8 +321,7 @@ def _zstd_reader(stream: io.BufferedReader[Any], name: str) -> IO[bytes]:
             f"{name} is zstd-compressed but the zstandard package is missing",
             "pip install zstandard, or decompress with `zstd -dc`",
         ) from exc
-    reader = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
-    return io.BufferedReader(reader)
+    return io.BufferedReader(ZstdFrames(stream, zstandard))
 
 
 # What to do when the program is not there at all: a wrong unit name is not the problem then.
@@ -351,7 +366,7 @@ def _command_lines(inp: Input) -> Iterator[str]:
     drain.start()
     lines = 0
     try:
-        for raw in proc.stdout:
+        for raw in bounded(proc.stdout, Progress()):
             lines += 1
             yield raw.decode("utf-8", "replace").rstrip("\r\n")
     finally:
@@ -456,7 +471,8 @@ class ProgressBar:
         self.shown = False
         self.on = sys.stderr.isatty()
         self.total: int | None = None
-        if self.on and inp.path is not None and not is_compressed(inp.path):
+        # only a regular file: peeking at a pipe's first bytes would take them from the reader
+        if self.on and inp.path is not None and inp.path.is_file() and not is_compressed(inp.path):
             with contextlib.suppress(OSError):
                 self.total = inp.path.stat().st_size - inp.start_offset
         self._next = time.monotonic() + 0.5  # short inputs never show a bar

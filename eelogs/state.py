@@ -11,15 +11,18 @@ only after the report was written, so a failed run reads the same records again 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import stat
+import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
+from eelogs.bounded import read_capped
 from eelogs.errors import EelogsError
 from eelogs.render import write_atomic
 from eelogs.sources import FileSeen, Input, Progress, drop_options, is_compressed
@@ -29,25 +32,104 @@ _HEAD = 1024  # bytes that tell one file from another on the same inode
 
 
 def load_state(path: Path) -> dict[str, Any]:
-    """The saved state, or an empty one on the first run."""
+    """The saved state, or an empty one on the first run. A damaged state file is an error
+    (exit 2) rather than a fresh start: starting over would report every record again,
+    and a cron job's alerts would repeat a night's findings without saying why."""
+    hint = "delete it to start over (the next run reads everything again)"
     try:
-        data = orjson.loads(path.read_bytes())
+        raw = read_capped(path, "state file", hint)
     except FileNotFoundError:
         return {"version": VERSION, "files": {}, "journal": {}}
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise EelogsError(
-            f"state file {path} is unreadable: {exc}",
-            "delete it to start over (the next run reads everything again)",
-        ) from exc
-    if not isinstance(data, dict) or data.get("version") not in (1, VERSION):
-        raise EelogsError(
-            f"state file {path} is not an eelogs state file",
-            "point --state at a file of its own, or delete this one",
-        )
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise EelogsError(f"state file {path} is not JSON ({exc}); it is damaged", hint) from exc
+    problem = _problem(data)
+    if problem is not None:
+        raise EelogsError(f"state file {path} is damaged: {problem}", hint)
     files = data.get("files") or {}
     if data["version"] == 1:
         files = _migrate(files)
     return {"version": VERSION, "files": files, "journal": data.get("journal") or {}}
+
+
+_COUNTS = ("offset", "line", "inode")  # every mark has them
+_OPTIONAL_COUNTS = ("device", "size", "head_len", "tail_len")
+_OPTIONAL_TEXTS = ("path", "head", "tail")
+
+
+def _problem(data: Any) -> str | None:
+    """What is wrong with a state file's content, in words, or None."""
+    if not isinstance(data, dict):
+        return f"it holds a JSON {type(data).__name__}, not an object"
+    if data.get("version") not in (1, VERSION):
+        return f"its version is {data.get('version')!r}, not 1 or {VERSION}"
+    files, journal = data.get("files", {}), data.get("journal", {})
+    if not isinstance(files, dict):
+        return f'"files" is a {type(files).__name__}, not an object'
+    if not isinstance(journal, dict):
+        return f'"journal" is a {type(journal).__name__}, not an object'
+    for unit, cursor in journal.items():
+        if not isinstance(cursor, str):
+            return f"the journal cursor of {unit} is not a string"
+    for key, mark in files.items():
+        if not isinstance(mark, dict):
+            return f"the mark of file {key} is not an object"
+        for name in (*_COUNTS, *_OPTIONAL_COUNTS):
+            value = mark.get(name)
+            if (name in _COUNTS or value is not None) and not _is_count(value):
+                return f"{name} of file {key} is {_short(value)}, not a whole number >= 0"
+        for name in _OPTIONAL_TEXTS:
+            if mark.get(name) is not None and not isinstance(mark[name], str):
+                return f"{name} of file {key} is not a string"
+    return None
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 63
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def lock_state(path: Path) -> IO[bytes]:
+    """Hold `<state>.lock` until the returned file is closed (at exit, at the latest): two
+    runs sharing a state file would both read from the same offsets and both report
+    everything. A second run waits up to EELOGS_STATE_WAIT seconds (30), then gives up."""
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        handle = open(lock_path, "ab")  # noqa: SIM115 - held for the whole run
+    except OSError as exc:
+        raise EelogsError(
+            f"cannot create the lock file {lock_path}: {exc.strerror or exc}",
+            "check that the folder of --state exists and is writable",
+        ) from exc
+    wait = _lock_wait()
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.close()
+                raise EelogsError(
+                    f"another eelogs run holds the state file {path} (waited {wait:g} s)",
+                    f"let it finish, or check for a stuck run (fuser {lock_path}); "
+                    "EELOGS_STATE_WAIT sets the wait in seconds",
+                ) from None
+            time.sleep(0.1)
+
+
+def _lock_wait() -> float:
+    text = os.environ.get("EELOGS_STATE_WAIT", "").strip()
+    try:
+        wait = float(text) if text else 30.0
+    except ValueError:
+        wait = 30.0
+    return wait if 0 <= wait < 86400 else 30.0
 
 
 def _migrate(old: dict[str, Any]) -> dict[str, Any]:
@@ -67,9 +149,13 @@ def _migrate(old: dict[str, Any]) -> dict[str, Any]:
     return files
 
 
-def plan_inputs(inputs: list[Input], state: dict[str, Any]) -> list[Input]:
+def plan_inputs(
+    inputs: list[Input], state: dict[str, Any], notes: list[str] | None = None
+) -> list[Input]:
     """Inputs adjusted to start where the last run stopped (and rotated remainders first).
-    A file given twice, under any names, is read once."""
+    A file given twice, under any names, is read once. `notes` hears of files read again
+    from their start because they were truncated or rewritten since."""
+    notes = notes if notes is not None else []
     planned: list[Input] = []
     taken: set[str] = set()
     for inp in inputs:
@@ -77,7 +163,7 @@ def plan_inputs(inputs: list[Input], state: dict[str, Any]) -> list[Input]:
             cursor = state["journal"].get(inp.name)
             planned.append(replace(inp, argv=_after_cursor(inp.argv, cursor)) if cursor else inp)
         elif inp.path is not None:
-            planned.extend(_plan_file(inp, state["files"], taken))
+            planned.extend(_plan_file(inp, state["files"], taken, notes))
         else:
             planned.append(inp)
     return planned
@@ -90,7 +176,7 @@ def _after_cursor(argv: tuple[str, ...], cursor: str) -> tuple[str, ...]:
     return (*drop_options(argv, {"--since"}), "--after-cursor", cursor)
 
 
-def _plan_file(inp: Input, marks: dict[str, Any], taken: set[str]) -> list[Input]:
+def _plan_file(inp: Input, marks: dict[str, Any], taken: set[str], notes: list[str]) -> list[Input]:
     path = inp.path
     assert path is not None
     seen = _look(path)
@@ -105,9 +191,12 @@ def _plan_file(inp: Input, marks: dict[str, Any], taken: set[str]) -> list[Input
         return [] if mark and mark.get("size") == seen.size else [inp]
     fresh = replace(inp, whole_lines_only=True)
     if mark is not None:
-        if seen.size >= mark["offset"]:
+        if seen.size >= mark["offset"] and _same_before(path, mark):
             return [replace(fresh, start_offset=mark["offset"], start_line=mark["line"])]
-        return [fresh]  # truncated in place: start again
+        # truncated, or rewritten in place (copytruncate) and grown past the old offset
+        how = "is shorter than" if seen.size < mark["offset"] else "was rewritten since"
+        notes.append(f"{path} {how} the last run (--state): read again from its start")
+        return [fresh]
     return [*_rotated_rest(inp, marks, taken), fresh]
 
 
@@ -149,6 +238,27 @@ def _look(path: Path) -> FileSeen | None:
             return FileSeen(info.st_dev, info.st_ino, info.st_size, handle.read(_HEAD))
     except OSError:
         return None
+
+
+def _before(path: Path, offset: int) -> bytes | None:
+    """The up to _HEAD bytes that end at `offset`: what the last run read last."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, offset - _HEAD))
+            return handle.read(min(offset, _HEAD))
+    except OSError:
+        return None
+
+
+def _same_before(path: Path, mark: dict[str, Any]) -> bool:
+    """Whether the bytes before the saved offset are still the ones the last run read. A
+    file rewritten in place (logrotate's copytruncate) that has grown past the old offset
+    keeps its inode and, often, its first bytes: only this tells it."""
+    length = mark.get("tail_len")
+    if length is None:  # saved before eelogs kept this
+        return True
+    found = _before(path, mark["offset"])
+    return found is not None and len(found) == length and _digest(found) == mark.get("tail")
 
 
 def _key(seen: FileSeen) -> str:
@@ -223,10 +333,14 @@ def next_state(
         if inp.argv and inp.argv[0] == "journalctl" and done.cursor:
             journal[inp.name] = done.cursor
         elif inp.path is not None and inp.seen is not None:
+            offset = done.offset + done.cut  # cut: bytes the bounded reader dropped
+            last = _before(inp.path, offset) or b""
             files[_key(inp.seen)] = {
                 **_mark_of(inp.seen, inp.path.resolve()),
-                "offset": done.offset,
+                "offset": offset,
                 "line": done.line,
+                "tail": _digest(last),
+                "tail_len": len(last),
             }
     return {"version": VERSION, "files": files, "journal": journal}
 

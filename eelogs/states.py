@@ -1,111 +1,111 @@
 """Account state, reconstructed from messages: EmailEngine never logs "state changed".
 
-Mapping (research doc §3.4): connect() → connecting; a successful login → connected (syncing
-is the short step between, only visible when nothing follows); a failed login or token renewal
-→ authenticationError; a failed connect → connectError; an unexpected close → disconnected;
-pause → paused; IMAP disabled or unconfigured → unset.
+The transitions are data (patterns/_rules/states.toml, loaded by accountrules.py); this
+module evaluates them: the first transition whose block holds decides.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
+from eelogs.accountrules import STATES, UNCHANGED, AccountRules, Transition, account_rules
+from eelogs.conditions import Block
+from eelogs.match import Judge
 from eelogs.parse import Record
 
-STATES = (
-    "connecting",
-    "syncing",
-    "connected",
-    "authenticationError",
-    "connectError",
-    "unset",
-    "disconnected",
-    "paused",
-    "unknown",
-)
+__all__ = ["ERROR_STATES", "STATES", "StateMachine", "next_state", "recovery_kind"]
+
 ERROR_STATES = frozenset({"authenticationError", "connectError", "unset", "disconnected"})
 SHORT_LIVED_MS = 5 * 60_000  # EmailEngine's STABLE_CONNECTION_TIME
+_Kind = tuple[str, tuple[Block, ...]]  # a recovery kind and its blocks
+_MEMO_LIMIT = 50_000  # messages with ids come forever: the index per message is bounded
 
-_DISABLED = "IMAP was disabled for the account due to exceeding the authentication error threshold"
-BY_MSG = {
-    "Created primary client": "connecting",
-    "Established secure TCP connection": "connecting",
-    "Established TCP connection": "connecting",
-    "Initializing Gmail account": "connecting",
-    "Initializing Gmail send-only account": "connecting",
-    "Initializing Outlook account": "connecting",
-    "Initializing Outlook send-only account": "connecting",
-    "Account reconnection requested": "connecting",
-    "Account resume requested": "connecting",
-    "User authenticated": "syncing",
-    "Successful login without a previous active session": "connected",
-    "Successful login with a previous active session": "connected",
-    "Failed to authenticate": "authenticationError",
-    "Failed to renew OAuth2 access token": "authenticationError",
-    "Failed to load access token": "authenticationError",
-    "Failed to initialize account connection": "authenticationError",
-    "Failed to authenticate API request": "authenticationError",
-    "Failed to resolve credentials from authentication server": "connectError",
-    "Network error during OAuth2 token refresh": "connectError",
-    "Failed to connect": "connectError",
-    _DISABLED: "unset",
-    "Account pause requested": "paused",
-}
-_LIVE = frozenset({"connecting", "syncing", "connected", "unknown"})
-# Activity that only happens on a working connection.
-HEALTHY = frozenset(
-    {
-        "Initiated IDLE, waiting for server input",
-        "New message",
-        "External API request completed",
-        "Set up subconnections",
-        "Renewed Gmail pubsub watch",
-        "Subscription renewed successfully",
-    }
-)
-_HEALTHY_FROM = frozenset({"syncing", "connecting", "unknown"})  # states activity proves up
-_SKIPPED = ("Skipped connection setup", "Skipped start", "Skipped establishing connection")
-# Messages whose effect depends on more than the message itself: on these data fields (the
-# fast path reads them to replay such lines; keep the list complete when next_state changes).
-CONDITIONAL = ("Connection closed", *_SKIPPED, "Closing connection")
-STATE_KEYS = ("type", "disabled", "reason", "action")
-# What proves a problem went away, by kind.
-SIGNALS = {
-    "Successful login without a previous active session": "login",
-    "Successful login with a previous active session": "login",
-    "Renewed OAuth2 access token": "token",
-    "OAuth2 access token renewed while locked": "token",
-    "Submission queue entry completed": "send",
-    "Notification queue entry completed": "webhook",
-    "Renewed Gmail pubsub watch": "watch",
-    "Subscription renewed successfully": "subscription",
-    "Subscription renewed successfully after retry": "subscription",
-}
+
+class StateMachine:
+    """The transitions and recovery kinds of a rule set, indexed by the messages their
+    blocks name, so a record is tested only against the rules that could hold for it."""
+
+    def __init__(self, rules: AccountRules) -> None:
+        self._judge = Judge()
+        self._transitions = rules.transitions
+        self._recoveries = tuple((r.kind, r.match) for r in rules.recoveries)
+        self._by_msg = _msg_index([t.match for t in self._transitions])
+        self._recovery_by_msg = _msg_index([m for _, m in self._recoveries])
+        self._memo: dict[str, tuple[tuple[Transition, ...], tuple[_Kind, ...]]] = {}
+
+    def _candidates(self, msg: str) -> tuple[tuple[Transition, ...], tuple[_Kind, ...]]:
+        found = self._memo.get(msg)
+        if found is None:
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            found = self._memo[msg] = (
+                tuple(self._transitions[i] for i in self._by_msg(msg)),
+                tuple(self._recoveries[i] for i in self._recovery_by_msg(msg)),
+            )
+        return found
+
+    def next_state(self, record: Record, current: str) -> str | None:
+        """The state this record moves the account to, or None when it says nothing."""
+        for transition in self._candidates(record.msg)[0]:
+            if self._judge.holds_any("states", transition.match, record):
+                if transition.to == UNCHANGED:
+                    return None
+                if transition.applies_in is not None and current not in transition.applies_in:
+                    return None
+                return transition.to
+        return None
+
+    def recovery_kind(self, record: Record) -> str | None:
+        """What this record proves working again (login, token, send…), or None."""
+        for kind, blocks in self._candidates(record.msg)[1]:
+            if self._judge.holds_any("states", blocks, record):
+                return kind
+        return None
+
+
+def _msg_index(rules: list[tuple[Block, ...]]) -> Callable[[str], list[int]]:
+    """A function giving, for a message, the indexes (in order) of the rules that could hold:
+    those with a block naming the message in a `msg` eq condition, and those with a block
+    that names no message at all."""
+    named: dict[str, set[int]] = {}
+    always: set[int] = set()
+    for i, blocks in enumerate(rules):
+        for block in blocks:
+            msgs = [c for c in block.conditions if c.path == "msg" and c.modifier == "eq"]
+            if not msgs:
+                always.add(i)
+            for value in msgs[0].values if msgs else ():
+                named.setdefault(str(value), set()).add(i)
+
+    def candidates(msg: str) -> list[int]:
+        return sorted(named.get(msg, set()) | always)
+
+    return candidates
+
+
+_MACHINE: StateMachine | None = None
+
+
+def _machine() -> StateMachine:
+    global _MACHINE
+    if _MACHINE is None:
+        _MACHINE = StateMachine(account_rules())
+    return _MACHINE
 
 
 def next_state(record: Record, current: str) -> str | None:
-    """The state this record moves the account to, or None when it says nothing."""
-    msg = record.msg
-    state = BY_MSG.get(msg)
-    if state == "authenticationError" and record.component == "api":
-        return None  # the admin UI's own "Failed to authenticate"
-    if state is not None:
-        return state
-    data = record.data
-    if msg == "Connection closed" and data.get("type") == "imapClient":
-        if data.get("disabled"):
-            return "unset"
-        # EmailEngine only calls an unexpected close `disconnected` when the account was
-        # up or coming up; after a failed login the error state stays.
-        return "disconnected" if current in _LIVE else None
-    if msg in _SKIPPED:
-        reason = data.get("reason")
-        return reason if reason in ("paused", "unset") else None
-    if msg == "Closing connection" and data.get("action") == "pause":
-        return "paused"
-    if msg in HEALTHY and current in _HEALTHY_FROM:
-        return "connected"
-    return None
+    """The state this record moves the account to under the shipped rules, or None."""
+    return _machine().next_state(record, current)
+
+
+def recovery_kind(record: Record) -> str | None:
+    """What this record proves working again under the shipped rules, or None."""
+    return _machine().recovery_kind(record)
+
+
+def recovery_kinds() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r.kind for r in account_rules().recoveries))
 
 
 class ConnectionClock:

@@ -1,7 +1,8 @@
 """Warnings and errors the catalog does not know, folded into templates (as Drain does).
 
 Variable parts are masked so that `connect ECONNREFUSED 203.0.113.25:993` and
-`connect ECONNREFUSED 198.51.100.7:143` count as one template.
+`connect ECONNREFUSED 198.51.100.7:143` count as one template. Secrets are redacted before
+that (a mask turns `1//0g…` into `<n>//…`, which no redaction rule knows any more).
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from dataclasses import dataclass, field
 
 from eelogs.match import error_text
 from eelogs.parse import Record
+from eelogs.redact import keep_text
 
 MAX_TEMPLATES = 2000
+MESSAGE_CHARS = 1000  # a 20 MB message needs no more to be told apart
+SAMPLE_CHARS = 2000
 _MASKS = (
     (re.compile(r"https?://\S+"), "<url>"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<email>"),
@@ -32,7 +36,7 @@ _MASKS = (
 
 def mask(text: str) -> str:
     """The template of a message: variable parts replaced by <ip>, <email>, <n>…"""
-    text = text[:1000]  # a 20 MB message needs no more to be told apart
+    text = text[:MESSAGE_CHARS]
     for pattern, token in _MASKS:
         text = pattern.sub(token, text)
     return text[:300]
@@ -52,12 +56,17 @@ class Template:
 
 
 class TemplateMiner:
-    def __init__(self) -> None:
+    """`redact` (off with --no-redact) masks secrets in a message before it is templated
+    and in a sample before it is cut."""
+
+    def __init__(self, redact: bool = True) -> None:
+        self.redact = redact
         self.templates: dict[str, Template] = {}
         self.overflow = 0
 
     def add(self, record: Record) -> None:
         text = record.msg or error_text(record).split("\n")[0]
+        text = keep_text(text, MESSAGE_CHARS, self.redact, message=True)
         code = (record.err or {}).get("code")
         key = mask(text) + (f" [{code}]" if isinstance(code, str) else "")
         found = self.templates.get(key)
@@ -66,7 +75,11 @@ class TemplateMiner:
                 self.overflow += 1
                 return
             found = self.templates[key] = Template(
-                key, record.level, sample=record.raw[:2000], source=record.source, line=record.line
+                key,
+                record.level,
+                sample=keep_text(record.raw, SAMPLE_CHARS, self.redact),
+                source=record.source,
+                line=record.line,
             )
         found.count += 1
         found.level = max(found.level, record.level)

@@ -19,14 +19,14 @@ from typing import IO, Any
 import orjson
 
 from eelogs.catalog import Catalog
+from eelogs.collect import Collector
 from eelogs.errors import EelogsError
 from eelogs.framing import deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, iso, parse_payload
-from eelogs.providers import ProviderScores
 from eelogs.redact import redact_text
 from eelogs.safetext import json_safe, visible
-from eelogs.states import ERROR_STATES, next_state
+from eelogs.states import ERROR_STATES
 from eelogs.writer import write_text
 
 POLL_SECONDS = 0.2
@@ -121,9 +121,9 @@ class Watcher:
         self.summary_every = summary_every
         self.out = out
         self.seen: set[tuple[str, str]] = set()
-        self.states: dict[str, str] = {}
+        # the accounts' states and providers, decided as `analyze` decides them
+        self.collector = Collector()
         self.reported: dict[str, str] = {}
-        self.providers = ProviderScores()
         self.records = 0
         self.findings = 0
         self.last_summary = time.monotonic()
@@ -138,10 +138,10 @@ class Watcher:
     def observe(self, record: Record) -> None:
         self.records += 1
         account = record.account or ""
-        if account:
-            self.providers.observe(record)
-            self._state(record, account)
         found = self.classifier.classify(record)
+        self.collector.add(record, found)
+        if account:
+            self._state(record, account)
         if found is None or (account, found.pattern.id) in self.seen:
             return
         self.seen.add((account, found.pattern.id))
@@ -163,10 +163,7 @@ class Watcher:
         )
 
     def _state(self, record: Record, account: str) -> None:
-        after = next_state(record, self.states.get(account, "unknown"))
-        if after is None:
-            return
-        self.states[account] = after
+        after = self.collector.accounts[account].state
         # say it once per change of health: a retry loop moves through `connecting` again
         # and again, and a plain `disconnected` is usually a reconnect a second later
         before = self.reported.get(account, "connected")
@@ -186,7 +183,8 @@ class Watcher:
         )
 
     def _provider(self, account: str) -> str | None:
-        return self.providers.best(account)
+        track = self.collector.accounts.get(account)
+        return track.provider if track else None
 
     def _who(self, account: str) -> str:
         if not account:
@@ -200,7 +198,7 @@ class Watcher:
 
     def summary(self) -> None:
         self.last_summary = time.monotonic()
-        failing = sum(state in ERROR_STATES for state in self.states.values())
+        failing = sum(t.state in ERROR_STATES for t in self.collector.accounts.values())
         self.emit(
             {
                 "type": "summary",

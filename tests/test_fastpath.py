@@ -280,23 +280,24 @@ _MSGS = [
 
 
 def test_a_message_counts_for_providers_only_through_the_listed_tests() -> None:
-    """fastbulk keys provider clues and auth methods by which of providers.MSG_TESTS and
-    MSG_EQUALS a message passes (computed by polars, Rust's regex engine): messages that pass
-    the same ones must get the same answers, and both engines must agree on every test."""
+    """fastbulk keys provider clues and auth methods by which of the tests derived from the
+    provider rules (MSG_TESTS, MSG_EQUALS) a message passes (computed by polars, Rust's regex
+    engine): messages that pass the same ones must get the same answers, and both engines
+    must agree on every test."""
     import re
     from collections import defaultdict
 
     import polars as pl
 
-    from eelogs.fastbulk import _signature
+    from eelogs.fastbulk import MSG_EQUALS, MSG_TESTS, _signature
     from eelogs.fastplan import probe
-    from eelogs.providers import MSG_EQUALS, MSG_TESTS, auth_method, provider_signals
+    from eelogs.providers import auth_method, provider_signals
 
     sample = {json.loads(line).get("msg") for line in SAMPLE_LINES if line.startswith("{")}
     msgs = sorted({m for m in sample if isinstance(m, str)} | set(_MSGS))
     rust = pl.DataFrame({"m": msgs}).select(pl.concat_str(_signature(pl.col("m"))))[:, 0].to_list()
     python = [
-        "".join(str(int(bool(re.search(p, m)))) for p in MSG_TESTS.values())
+        "".join(str(int(bool(re.search(p, m)))) for p in MSG_TESTS)
         + "".join(str(int(m == text)) for text in MSG_EQUALS)
         for m in msgs
     ]
@@ -327,6 +328,12 @@ def test_stdin_and_file_agree_through_the_cli() -> None:
 # Lines that stress the routing: escapes, duplicate and nested keys, odd types, garbage,
 # a pretty-printed object, a level that is not two digits, a time that is not 13 digits.
 _ODD = [
+    # a debug line no pattern reads, whose provider clue sits in its error object
+    '{"level":20,"time":1795420899999,"msg":"Token request answered","account":"dave",'
+    '"err":{"message":"AADSTS700016: Application with identifier was not found"}}',
+    # a connection line whose only provider clue is the TLS server name
+    '{"level":20,"time":1795420899998,"msg":"Established secure TCP connection",'
+    '"account":"erin","servername":"imap.mail.me.com"}',
     '{"level":30,"time":1795420900000,"msg":"New message","account":"jdoe-gmail","account":"x"}',
     '{"level":30,"time":1795420900001,"msg":"New message","meta":{"account":"ghost"}}',
     '{"level":30,"time":1795420900002,"msg":"Renewed OAuth2 access token","account":"a@gmail.com",'
@@ -386,6 +393,18 @@ _ODD = [
     '{"level":30,"time":1795420900013,"msg":"broken',
     "",
 ]
+
+
+def test_every_odd_line_same_report(tmp_path: Path) -> None:
+    """Each odd line once, among healthy ones: what the fast path counts in bulk and what it
+    routes per-line must add up to the per-line path's report, whatever the rules say."""
+    log = tmp_path / "odd.log"
+    lines = [*SAMPLE_LINES[:200], *_ODD, *SAMPLE_LINES[200:400]]
+    log.write_bytes("\n".join(lines).encode(errors="surrogateescape"))
+    fast, slow = both_ways([log])
+    assert fast == slow
+    providers = {a["account"]: a["provider"] for a in fast["accounts"]}
+    assert providers["dave"] == "outlook" and providers["erin"] == "icloud"
 
 
 @settings(
@@ -450,7 +469,7 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("compressed", [False, True])
-def test_blocks_are_whole_lines_and_plain_files_are_read_in_place(
+def test_blocks_are_whole_lines(
     compressed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fastpath, "BLOCK_BYTES", 64)
@@ -459,16 +478,17 @@ def test_blocks_are_whole_lines_and_plain_files_are_read_in_place(
     log = tmp_path / ("a.log.gz" if compressed else "a.log")
     log.write_bytes(gzip.compress(data) if compressed else data)
     with open_binary(Input(str(log), path=log)) as stream:
+        # every input goes through the bounded reader (bounded.py), which seeks to line
+        # starts only: a block's part line is carried over, never read twice
         reader = fastpath._LineBlocks(stream, False, FastPlan(CATALOG))
-        assert reader.rewinds is not compressed
+        assert not reader.rewinds
         blocks = list(iter(reader._next, None))
     # each block: whole lines in its first `size` bytes, then at most part of one
     assert b"".join(block[:size] for block, size in blocks) == data
     assert sum(count_lines(block, size) for block, size in blocks) == len(lines)
     for block, size in blocks[:-1]:
         assert block[size - 1 : size] == b"\n" and b"\n" not in block[size:]
-    # read in place: a plain file's blocks carry the start of the next line with them
-    assert any(len(block) > size for block, size in blocks) is not compressed
+    assert not any(len(block) > size for block, size in blocks)  # no part line read twice
 
 
 def test_rows_read_in_place_must_cover_their_bytes() -> None:

@@ -11,7 +11,7 @@ from cdp import Browser, find_chromium
 from conftest import REPO, run
 from markdown_check import broken_rows, live_markup
 
-PINNED = {"SOURCE_DATE_EPOCH": "1795500000"}
+PINNED = {"SOURCE_DATE_EPOCH": "1795500000", "COLUMNS": "80"}  # the text report fits the width
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SAMPLE = "sample_logs/emailengine.log"
 CASES = {
@@ -356,7 +356,7 @@ def test_pseudonymize_keeps_grouping(tmp_path: Path) -> None:
 def test_user_templates_override_the_shipped_ones(tmp_path: Path) -> None:
     (tmp_path / "report.text.j2").write_text("{{ report.summary.open_findings }} open\n")
     result = run(["analyze", SAMPLE, "--templates", str(tmp_path)], cwd=REPO)
-    assert result.stdout == "40 open\n"
+    assert result.stdout == "32 open\n"
     (tmp_path / "report.md.j2").write_text("{{ report.nothing.here }}")
     broken = run(["analyze", SAMPLE, "--templates", str(tmp_path), "--format", "md"], cwd=REPO)
     assert broken.returncode == 2 and broken.stderr.startswith("Error: report template")
@@ -364,5 +364,6 @@ def test_user_templates_override_the_shipped_ones(tmp_path: Path) -> None:
 
 def test_screenshot_and_excerpt_in_readme_exist() -> None:
     readme = (REPO / "README.md").read_text()
-    assert "docs/report.png" in readme and (REPO / "docs/report.png").exists()
+    for shot in ("docs/report-1400.png", "docs/report-400.png"):
+        assert shot in readme and (REPO / shot).exists()
     assert "## Information to provide" in readme
