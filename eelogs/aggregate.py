@@ -109,7 +109,7 @@ def _accounts_frame(collector: Collector) -> pl.DataFrame:
             "last_error_time": track.last_error_time,
         }
         for kind in SIGNAL_KINDS:
-            row[f"sig_{kind}"] = track.signals.get(
+            row[f"sig_{kind}"] = (track.signals or {}).get(
                 kind, collector.signals.get(kind) if kind == "webhook" else None
             )
         rows.append(row)

@@ -83,7 +83,7 @@ def _stuck(pid: str, accounts: list[dict[str, Any]], end_ms: int) -> list[Detect
 def _flapping(pid: str, collector: Collector, provider: dict[str, str]) -> list[Detection]:
     hits: dict[str, list[tuple[int, int]]] = {}
     for account, track in collector.accounts.items():
-        times = list(track.clock.short_lived)
+        times = track.short_lived
         if account in provider and any(
             times[i + FLAP_MIN - 1] - times[i] <= FLAP_WINDOW_MS
             for i in range(len(times) - FLAP_MIN + 1)
