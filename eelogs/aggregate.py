@@ -60,7 +60,7 @@ def build_report(
     by_id = {p.id: p for p in catalog.patterns}
     incidents = _incidents(collector, catalog, accounts, scope)
     findings = _findings(collector, catalog, pairs, scope)
-    detected = detect(collector, catalog, accounts.to_dicts(), incidents, _end(collector))
+    detected = detect(collector, catalog, accounts, incidents, _end(collector))
     findings = _merge_detections(findings, detected, by_id, incidents)
     end_findings(findings, collector, by_id, quiet_ms)
     link_incidents(findings, incidents, by_id)
@@ -93,27 +93,9 @@ def _end(collector: Collector) -> int:
 
 
 def _accounts_frame(collector: Collector) -> pl.DataFrame:
-    rows = []
-    for track in collector.accounts.values():
-        provider = track.provider
-        row = {
-            "account": track.account,
-            "provider": provider,
-            "state": track.state,
-            "state_since": track.state_since,
-            "auth": top(track.auth),
-            "first": track.first,
-            "last": track.last,
-            "records": track.records,
-            "last_error": collector.kept_error(track.last_error),
-            "last_error_time": track.last_error_time,
-        }
-        for kind in SIGNAL_KINDS:
-            row[f"sig_{kind}"] = track.signals.get(
-                kind, collector.signals.get(kind) if kind == "webhook" else None
-            )
-        rows.append(row)
-    schema = {
+    """One row per account, built column by column: no dict per account (a run may see
+    millions of accounts)."""
+    schema: dict[str, Any] = {
         "account": pl.String,
         "provider": pl.String,
         "state": pl.String,
@@ -126,7 +108,23 @@ def _accounts_frame(collector: Collector) -> pl.DataFrame:
         "last_error_time": pl.Int64,
         **{f"sig_{k}": pl.Int64 for k in SIGNAL_KINDS},
     }
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    columns: dict[str, list[Any]] = {name: [] for name in schema}
+    webhook = collector.signals.get("webhook")
+    for track in collector.accounts.values():
+        columns["account"].append(track.account)
+        columns["provider"].append(track.provider)
+        columns["state"].append(track.state)
+        columns["state_since"].append(track.state_since)
+        columns["auth"].append(top(track.auth))
+        columns["first"].append(track.first)
+        columns["last"].append(track.last)
+        columns["records"].append(track.records)
+        columns["last_error"].append(collector.kept_error(track.last_error))
+        columns["last_error_time"].append(track.last_error_time)
+        signals = track.signals or {}
+        for kind in SIGNAL_KINDS:
+            columns[f"sig_{kind}"].append(signals.get(kind, webhook if kind == "webhook" else None))
+    return pl.DataFrame(columns, schema=schema)
 
 
 def _pairs_frame(collector: Collector, catalog: Catalog, accounts: pl.DataFrame) -> pl.DataFrame:
@@ -303,7 +301,7 @@ def _account_rows(accounts: pl.DataFrame, pairs: pl.DataFrame) -> list[dict[str,
         .to_dicts()
     }
     rows = []
-    for a in accounts.sort("account").to_dicts():
+    for a in accounts.sort("account").iter_rows(named=True):
         found = patterns.get(a["account"])
         counts = {p["pattern"]: p["events"] for p in found["patterns"]} if found else {}
         open_patterns = sorted(found["open"]) if found else []

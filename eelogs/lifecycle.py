@@ -24,12 +24,12 @@ def add_account_timelines(rows: list[dict[str, Any]], collector: Collector) -> N
     for row in rows:
         track = collector.accounts.get(row["account"])
         row["timeline"] = account_timeline(track) if track else []
-        row["timeline_dropped"] = track.timeline_dropped if track else 0
+        row["timeline_dropped"] = track.events()[1] if track else 0
 
 
 def account_timeline(track: AccountTrack) -> list[dict[str, Any]]:
     # lines of several inputs may arrive out of order: sorted here, stable for equal times
-    events = sorted(track.timeline, key=lambda e: e.time)
+    events = sorted(track.events()[0], key=lambda e: e.time)
     return [
         {
             "time": iso(e.time),
