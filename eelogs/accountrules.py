@@ -32,6 +32,14 @@ STATES = (
 )
 UNCHANGED = "unchanged"  # a transition that stops the search without a move
 LOOKUP_TABLES = ("hosts", "domains")
+# The keys each table of states.toml and providers.toml accepts (docs/pattern-format.md).
+TRANSITION_KEYS = {"to", "from", "match"}
+RECOVERY_KEYS = {"kind", "match"}
+CLUE_KEYS = {"provider", "weight", "match"}
+LOOKUP_KEYS = {"table", "paths", "weight", "unknown_weight"}
+AUTH_KEYS = {"method", "match"}
+STATE_EXAMPLE_KEYS = {"line", "before", "after", "recovery", "note"}
+PROVIDER_EXAMPLE_KEYS = {"line", "clues", "auth", "note"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +118,7 @@ def load_account_rules(folder: Path) -> AccountRules:
             )
             for i, t in enumerate(s.get("recovery", []))
         ),
-        state_examples=tuple(s.get("examples", [])),
+        state_examples=_examples(sc, s, STATE_EXAMPLE_KEYS),
         hosts=tuple(
             (provider, pc.regex(f"hosts.{provider}", source))
             for provider, sources in p.get("hosts", {}).items()
@@ -130,13 +138,24 @@ def load_account_rules(folder: Path) -> AccountRules:
             AuthRule(_text(pc, f"auth[{i}].method", t.get("method")), _blocks(pc, f"auth[{i}]", t))
             for i, t in enumerate(p.get("auth", []))
         ),
-        provider_examples=tuple(p.get("examples", [])),
+        provider_examples=_examples(pc, p, PROVIDER_EXAMPLE_KEYS),
     )
+
+
+def _examples(
+    compiler: BlockCompiler, table: dict[str, Any], keys: set[str]
+) -> tuple[dict[str, Any], ...]:
+    examples = table.get("examples", [])
+    for i, example in enumerate(examples):
+        compiler.unknown(example, keys, f"examples[{i}].")
+        if not isinstance(example.get("line"), str):
+            raise compiler.fail(f"examples[{i}].line", "missing", "paste a real log line")
+    return tuple(examples)
 
 
 def _transition(compiler: BlockCompiler, i: int, table: dict[str, Any]) -> Transition:
     where = f"transition[{i}]"
-    compiler.unknown(table, {"to", "from", "match"}, f"{where}.")
+    compiler.unknown(table, TRANSITION_KEYS, f"{where}.")
     to = _text(compiler, f"{where}.to", table.get("to"))
     if to not in (*STATES, UNCHANGED):
         raise compiler.fail(f"{where}.to", f"{to!r} is not a state", f"use {', '.join(STATES)}")
@@ -152,7 +171,7 @@ def _transition(compiler: BlockCompiler, i: int, table: dict[str, Any]) -> Trans
 
 def _lookup(compiler: BlockCompiler, i: int, table: dict[str, Any]) -> Lookup:
     where = f"lookup[{i}]"
-    compiler.unknown(table, {"table", "paths", "weight", "unknown_weight"}, f"{where}.")
+    compiler.unknown(table, LOOKUP_KEYS, f"{where}.")
     name = table.get("table")
     if name not in LOOKUP_TABLES:
         raise compiler.fail(f"{where}.table", f"{name!r} is not a table", "hosts or domains")
@@ -169,6 +188,9 @@ def _lookup(compiler: BlockCompiler, i: int, table: dict[str, Any]) -> Lookup:
 
 
 def _blocks(compiler: BlockCompiler, where: str, table: dict[str, Any]) -> tuple[Block, ...]:
+    kind = where.split("[", 1)[0]
+    known = {"transition": TRANSITION_KEYS, "recovery": RECOVERY_KEYS, "clue": CLUE_KEYS}
+    compiler.unknown(table, known.get(kind, AUTH_KEYS), f"{where}.")
     blocks = table.get("match")
     if not isinstance(blocks, list) or not blocks:
         raise compiler.fail(f"{where}.match", "no [[…match]] block", "add one")

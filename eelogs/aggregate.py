@@ -15,6 +15,7 @@ from eelogs.catalog import SEVERITIES, SIGNAL_KINDS, Catalog, Pattern
 from eelogs.collect import Collector, top
 from eelogs.detectors import Detection, detect, detection_times
 from eelogs.filters import plural
+from eelogs.lifecycle import QUIET_PERIOD_MS, add_account_timelines, end_findings, link_incidents
 from eelogs.parse import iso
 from eelogs.providers import PROVIDER_NAMES, PROVIDERS
 from eelogs.states import ERROR_STATES
@@ -47,8 +48,11 @@ def recovered_by(pattern: Pattern) -> tuple[str, ...]:
     return pattern.recovered_by or _RECOVERED_BY.get(pattern.category, ())
 
 
-def build_report(collector: Collector, catalog: Catalog, scope: Scope) -> dict[str, Any]:
-    """The report as plain rows: input, findings, accounts, providers, incidents, timeline."""
+def build_report(
+    collector: Collector, catalog: Catalog, scope: Scope, quiet_ms: int = QUIET_PERIOD_MS
+) -> dict[str, Any]:
+    """The report as plain rows: input, findings, accounts, providers, incidents, timeline.
+    `quiet_ms`: how long an account-less finding must not recur to count as over."""
     accounts = _accounts_frame(collector)
     if scope.providers:
         accounts = accounts.filter(pl.col("provider").is_in(sorted(scope.providers)))
@@ -56,8 +60,10 @@ def build_report(collector: Collector, catalog: Catalog, scope: Scope) -> dict[s
     by_id = {p.id: p for p in catalog.patterns}
     incidents = _incidents(collector, catalog, accounts, scope)
     findings = _findings(collector, catalog, pairs, scope)
-    detected = detect(collector, catalog, accounts.to_dicts(), incidents, _end(collector))
+    detected = detect(collector, catalog, accounts, incidents, _end(collector))
     findings = _merge_detections(findings, detected, by_id, incidents)
+    end_findings(findings, collector, by_id, quiet_ms)
+    link_incidents(findings, incidents, by_id)
     findings.sort(
         key=lambda f: (
             -by_id[f["pattern"]].severity_rank if f["pattern"] in by_id else 0,
@@ -67,6 +73,7 @@ def build_report(collector: Collector, catalog: Catalog, scope: Scope) -> dict[s
         )
     )
     account_rows = _account_rows(accounts, pairs)
+    add_account_timelines(account_rows, collector)
     failing = {a["account"] for a in account_rows if a["failing"]}
     return {
         "input": _input(collector),
@@ -86,27 +93,9 @@ def _end(collector: Collector) -> int:
 
 
 def _accounts_frame(collector: Collector) -> pl.DataFrame:
-    rows = []
-    for track in collector.accounts.values():
-        provider = track.provider
-        row = {
-            "account": track.account,
-            "provider": provider,
-            "state": track.state,
-            "state_since": track.state_since,
-            "auth": top(track.auth),
-            "first": track.first,
-            "last": track.last,
-            "records": track.records,
-            "last_error": collector.kept_error(track.last_error),
-            "last_error_time": track.last_error_time,
-        }
-        for kind in SIGNAL_KINDS:
-            row[f"sig_{kind}"] = track.signals.get(
-                kind, collector.signals.get(kind) if kind == "webhook" else None
-            )
-        rows.append(row)
-    schema = {
+    """One row per account, built column by column: no dict per account (a run may see
+    millions of accounts)."""
+    schema: dict[str, Any] = {
         "account": pl.String,
         "provider": pl.String,
         "state": pl.String,
@@ -119,7 +108,23 @@ def _accounts_frame(collector: Collector) -> pl.DataFrame:
         "last_error_time": pl.Int64,
         **{f"sig_{k}": pl.Int64 for k in SIGNAL_KINDS},
     }
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    columns: dict[str, list[Any]] = {name: [] for name in schema}
+    webhook = collector.signals.get("webhook")
+    for track in collector.accounts.values():
+        columns["account"].append(track.account)
+        columns["provider"].append(track.provider)
+        columns["state"].append(track.state)
+        columns["state_since"].append(track.state_since)
+        columns["auth"].append(top(track.auth))
+        columns["first"].append(track.first)
+        columns["last"].append(track.last)
+        columns["records"].append(track.records)
+        columns["last_error"].append(collector.kept_error(track.last_error))
+        columns["last_error_time"].append(track.last_error_time)
+        signals = track.signals or {}
+        for kind in SIGNAL_KINDS:
+            columns[f"sig_{kind}"].append(signals.get(kind, webhook if kind == "webhook" else None))
+    return pl.DataFrame(columns, schema=schema)
 
 
 def _pairs_frame(collector: Collector, catalog: Catalog, accounts: pl.DataFrame) -> pl.DataFrame:
@@ -296,7 +301,7 @@ def _account_rows(accounts: pl.DataFrame, pairs: pl.DataFrame) -> list[dict[str,
         .to_dicts()
     }
     rows = []
-    for a in accounts.sort("account").to_dicts():
+    for a in accounts.sort("account").iter_rows(named=True):
         found = patterns.get(a["account"])
         counts = {p["pattern"]: p["events"] for p in found["patterns"]} if found else {}
         open_patterns = sorted(found["open"]) if found else []
@@ -487,6 +492,7 @@ def _input(collector: Collector) -> dict[str, Any]:
         "last": iso(collector.last),
         "levels": dict(sorted(collector.levels.items())),
         "emailengine_versions": collector.versions,
+        "node_versions": collector.node_versions,
         "unparsed_samples": collector.unparsed_samples,
         "unparsed_reasons": dict(collector.unparsed_reasons.most_common()),
         "warnings": [],  # filled in by commands.check_input
@@ -496,6 +502,8 @@ def _input(collector: Collector) -> dict[str, Any]:
 def _summary(
     findings: list[dict[str, Any]], accounts: list[dict[str, Any]], failing: set[str]
 ) -> dict[str, Any]:
+    # the finding that restates incidents (provider-incident) is counted with their findings
+    findings = [f for f in findings if not f.get("restates")]
     by_severity: dict[str, int] = {}
     for finding in findings:
         if finding["open"]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from eelogs.catalog import Catalog, Pattern
-from eelogs.filters import md_cell, md_code, md_prose, plural
+from eelogs.filters import plural
 from eelogs.providers import PROVIDER_NAMES
 from eelogs.ruletables import RuleTables
+from eelogs.safetext import md_code, md_escape, md_link, md_prose, md_span
 from eelogs.signals import KINDS
 
 
@@ -24,14 +25,14 @@ def catalog_markdown(catalog: Catalog) -> str:
     for p in patterns:
         out.append(
             f"| [`{p.id}`](#{p.id}) | {p.severity} | "
-            f"{p.priority if p.match else 'detector'} | {md_cell(p.title)} | "
-            f"{md_cell(p.action)} |"
+            f"{p.priority if p.match else 'detector'} | {md_prose(p.title, table=True)} | "
+            f"{md_prose(p.action, table=True)} |"
         )
     out += _contexts(catalog)
     out += _codes(catalog.tables)
     out += _expected(catalog.tables)
     for category in sorted({p.category for p in patterns}):
-        out += ["", f"## {category}"]
+        out += ["", f"## {md_escape(category)}"]
         for p in (p for p in patterns if p.category == category):
             out += _section(p, catalog.tables)
     return "\n".join(out) + "\n"
@@ -56,7 +57,8 @@ def _contexts(catalog: Catalog) -> list[str]:
         fallback = [f"[`{p.id}`](#{p.id})" for p in limited if p.fallback]
         causes = [f"[`{p.id}`](#{p.id})" for p in limited if not p.fallback]
         out.append(
-            f"| `{context.id}` | {md_cell(context.title)} | {', '.join(fallback) or '—'} | "
+            f"| {md_span(context.id, table=True)} | {md_prose(context.title, table=True)} | "
+            f"{', '.join(fallback) or '—'} | "
             f"{', '.join(causes) or '—'} |"
         )
     return out
@@ -79,8 +81,9 @@ def _codes(tables: RuleTables) -> list[str]:
         out.append("|---|---|---|---|")
         for code in rows:
             out.append(
-                f"| `{code.signal.partition(':')[2]}` | {md_cell(code.meaning)} | "
-                f"[`{code.pattern}`](#{code.pattern}) | {md_cell(code.remedy)} |"
+                f"| {md_span(code.signal.partition(':')[2], table=True)} | "
+                f"{md_prose(code.meaning, table=True)} | "
+                f"[`{code.pattern}`](#{code.pattern}) | {md_prose(code.remedy, table=True)} |"
             )
     return out
 
@@ -105,10 +108,10 @@ def _section(p: Pattern, tables: RuleTables) -> list[str]:
         "",
         f"### {p.id}",
         "",
-        f"**{md_cell(p.title)}** · {p.severity} · providers: "
+        f"**{md_prose(p.title)}** · {p.severity} · providers: "
         f"{', '.join(p.providers)}"
         + (f" · detector `{p.detector}`" if p.detector else "")
-        + (f" · contexts: {', '.join(f'`{c}`' for c in p.contexts)}" if p.contexts else ""),
+        + (f" · contexts: {', '.join(md_span(c) for c in p.contexts)}" if p.contexts else ""),
         "",
         f"*Action:* {md_prose(p.action)}",
         "",
@@ -123,18 +126,22 @@ def _section(p: Pattern, tables: RuleTables) -> list[str]:
     for provider, note in (docs.get("providers") or {}).items():
         lines.append(f"- *{PROVIDER_NAMES.get(provider, provider)}:* {md_prose(note)}")
     for context, note in (docs.get("contexts") or {}).items():
-        lines.append(f"- *In `{context}`:* {md_prose(note)}")
+        lines.append(f"- *In {md_span(context)}:* {md_prose(note)}")
     codes = tables.codes_for(p.id)
     if codes:
         lines += ["", "| Code | Meaning | Remedy |", "|---|---|---|"]
-        lines += [f"| `{c.signal}` | {md_cell(c.meaning)} | {md_cell(c.remedy)} |" for c in codes]
+        lines += [
+            f"| {md_span(c.signal, table=True)} | {md_prose(c.meaning, table=True)} | "
+            f"{md_prose(c.remedy, table=True)} |"
+            for c in codes
+        ]
     if docs.get("references"):
-        lines += ["", "References: " + " · ".join(f"<{ref}>" for ref in docs["references"])]
+        lines += ["", "References: " + " · ".join(md_link(ref) for ref in docs["references"])]
     matches = sum(e.expect == "match" for e in p.examples)
     if p.examples:
         lines += [
             "",
             f"{matches} matching and {len(p.examples) - matches} non-matching "
-            f"examples in `{p.category}/{p.id}.toml`.",
+            f"examples in {md_span(f'{p.category}/{p.id}.toml')}.",
         ]
     return lines

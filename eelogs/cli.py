@@ -14,6 +14,8 @@ from eelogs import __version__
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
 from eelogs.errors import EelogsError
 from eelogs.render import Format
+from eelogs.safetext import visible
+from eelogs.writer import write_output
 
 _SEVERITY = click.Choice(SEVERITIES)
 
@@ -92,7 +94,8 @@ def _patterns_option(func: Any) -> Any:
     "-o",
     "--output",
     metavar="PATH",
-    help="Write the report here; its suffix picks the format, a final .gz compresses it. "
+    help="Write the report here (- is stdout); its suffix picks the format, a final .gz "
+    "compresses it. "
     "strftime codes expand at the run's time (reports/%Y-%m-%d.html), {since:%Y-%m-%d} and "
     "{until:…} at the window's start and end.",
 )
@@ -144,6 +147,25 @@ def _patterns_option(func: Any) -> Any:
     type=click.Path(path_type=Path, dir_okay=False),
     metavar="FILE",
     help="Write Prometheus metrics here (node_exporter textfile collector: *.prom).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Text report: show only the N worst open findings, and how many more there are.",
+)
+@click.option(
+    "--failing-only",
+    is_flag=True,
+    help="Text report: only failing accounts and the findings about them.",
+)
+@click.option(
+    "--quiet-period",
+    metavar="DURATION",
+    default="1h",
+    show_default=True,
+    help="An account-less finding (Redis, workers, licence) not seen for this long before the "
+    "input ends is over: 30m, 2h.",
 )
 @click.option(
     "--no-redact", is_flag=True, help="Keep secrets in the report (redaction is on by default)."
@@ -254,7 +276,7 @@ def patterns_list(fmt: str, pattern_dirs: tuple[Path, ...]) -> None:
     """List every pattern: id, severity, category, title."""
     from eelogs import commands
 
-    click.echo(commands.list_patterns(_catalog(pattern_dirs), fmt), nl=False)
+    write_output(None, commands.list_patterns(_catalog(pattern_dirs), fmt))
 
 
 @patterns.command("show")
@@ -264,7 +286,7 @@ def patterns_show(pattern_id: str, pattern_dirs: tuple[Path, ...]) -> None:
     """What / why / fix / provider notes / references / examples of one pattern."""
     from eelogs import commands
 
-    click.echo(commands.show_pattern(_catalog(pattern_dirs), pattern_id), nl=False)
+    write_output(None, commands.show_pattern(_catalog(pattern_dirs), pattern_id))
 
 
 @patterns.command("check")
@@ -287,9 +309,10 @@ def _catalog(extra: tuple[Path, ...]) -> Catalog:
 
 
 def _fail(message: str, hint: str | None) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+    # messages can name accounts and files from the input: shown, never acted on
+    click.echo(visible(f"Error: {message}"), err=True)
     if hint:
-        click.echo(f"Hint: {hint}", err=True)
+        click.echo(visible(f"Hint: {hint}"), err=True)
     sys.exit(2)
 
 

@@ -7,7 +7,7 @@ looked at once and dropped. The polars stage (aggregate.py) turns what is kept i
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,8 @@ from eelogs.unmatched import TemplateMiner
 EVENT_WINDOW_MS = 5_000  # lines of one failure are written within milliseconds
 EPISODE_GAP_MS = 30 * 60_000  # a quiet half hour ends an episode of the same problem
 SAMPLES_PER_PATTERN = 3
+TIMELINE_EVENTS = 50  # per account: its latest state changes and finding events
+TIMELINE_TEXT = 240  # kept longer than shown, so redaction sees a whole secret before the cut
 UNPARSED_SAMPLES = 20
 # How much of a text a report keeps (keep_text redacts the whole text first)
 SAMPLE_CHARS = 4000
@@ -30,8 +32,22 @@ _VERSION_MSGS = ("EmailEngine starting up", "Starting EmailEngine")
 _ACCOUNT_COMPONENTS = frozenset({"connection-client", "imap-client"})
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One moment in an account's history: a state change or one event of a finding."""
+
+    time: int
+    kind: str  # "state" or "finding"
+    value: str  # the new state, or the pattern id
+    text: str | None
+
+
+@dataclass(slots=True)
 class AccountTrack:
+    """What one account's records add up to. Lean on purpose: a run may see millions of
+    accounts, most with a handful of records, so containers are made when first needed
+    and equal evidence sets are shared."""
+
     account: str
     first: int | None = None
     last: int | None = None
@@ -40,12 +56,59 @@ class AccountTrack:
     state_since: int | None = None
     # distinct (provider, weight) evidence: the same clue seen a thousand times counts once,
     # and the sum does not depend on the order lines arrive in
-    evidence: set[tuple[str, int]] = field(default_factory=set)
-    auth: Counter[str] = field(default_factory=Counter)
+    evidence: frozenset[tuple[str, int]] = frozenset()
+    auth: dict[str, int] | None = None
     last_error: str | None = None
     last_error_time: int | None = None
-    signals: dict[str, int] = field(default_factory=dict)
-    clock: ConnectionClock = field(default_factory=ConnectionClock)
+    signals: dict[str, int] | None = None
+    clock: ConnectionClock | None = None
+    timeline: list[TimelineEvent] | None = None  # the latest events, trimmed in batches
+    timeline_dropped: int = 0
+
+    def remember(self, event: TimelineEvent) -> None:
+        """Keep the latest TIMELINE_EVENTS events, counting the older ones let go (in
+        batches, so a long history costs no more than twice the kept events)."""
+        if self.timeline is None:
+            self.timeline = []
+        self.timeline.append(event)
+        if len(self.timeline) >= 2 * TIMELINE_EVENTS:
+            cut = len(self.timeline) - TIMELINE_EVENTS
+            del self.timeline[:cut]
+            self.timeline_dropped += cut
+
+    def events(self) -> tuple[list[TimelineEvent], int]:
+        """The kept events (at most TIMELINE_EVENTS, the latest) and how many went before."""
+        kept = self.timeline or []
+        extra = max(0, len(kept) - TIMELINE_EVENTS)
+        return kept[extra:], self.timeline_dropped + extra
+
+    def add_evidence(self, clues: Iterable[tuple[str, int]]) -> None:
+        grown = self.evidence.union(clues)
+        if len(grown) != len(self.evidence):
+            self.evidence = _shared(grown)
+
+    def count_auth(self, method: str, records: int = 1) -> None:
+        if self.auth is None:
+            self.auth = {}
+        self.auth[method] = self.auth.get(method, 0) + records
+
+    def signal_times(self) -> dict[str, int]:
+        """When each kind of recovery signal was last seen (made on first use)."""
+        if self.signals is None:
+            self.signals = {}
+        return self.signals
+
+    def observe_state(self, time_ms: int | None, state: str) -> None:
+        """The connection clock only learns from connects and disconnects."""
+        if state in ("connected", "disconnected"):
+            if self.clock is None:
+                self.clock = ConnectionClock()
+            self.clock.observe(time_ms, state)
+
+    @property
+    def short_lived(self) -> list[int]:
+        """Times of connections that went down within SHORT_LIVED_MS of coming up."""
+        return list(self.clock.short_lived) if self.clock else []
 
     @property
     def scores(self) -> Counter[str]:
@@ -60,7 +123,17 @@ class AccountTrack:
         return top(self.scores) or "unknown"
 
 
-def top(counter: Counter[str]) -> str | None:
+_SHARED: dict[frozenset[tuple[str, int]], frozenset[tuple[str, int]]] = {}
+
+
+def _shared(evidence: frozenset[tuple[str, int]]) -> frozenset[tuple[str, int]]:
+    """One object for each distinct evidence set: thousands of accounts share a few."""
+    if len(_SHARED) > 100_000:
+        _SHARED.clear()
+    return _SHARED.setdefault(evidence, evidence)
+
+
+def top(counter: Mapping[str, int] | None) -> str | None:
     """The most counted name; ties go to a known provider, then alphabetically: the same
     answer whatever the order records came in."""
     if not counter:
@@ -131,6 +204,7 @@ class Collector:
         self.first: int | None = None
         self.last: int | None = None
         self.versions: list[str] = []
+        self.node_versions: list[str] = []  # Node.js, from the same startup lines
         self.accounts: dict[str, AccountTrack] = {}
         self.patterns: dict[str, PatternTrack] = {}
         self.pairs: dict[tuple[str, str], list[int]] = {}  # events, lines, first, last
@@ -150,9 +224,13 @@ class Collector:
         self._version(record)
 
     def _version(self, record: Record) -> None:
-        version = record.data.get("version") if record.msg in _VERSION_MSGS else None
+        if record.msg not in _VERSION_MSGS:
+            return
+        version, node = record.data.get("version"), record.data.get("node")
         if isinstance(version, str) and version not in self.versions:
             self.versions.append(version)
+        if isinstance(node, str) and node not in self.node_versions:
+            self.node_versions.append(node)
 
     def add_unparsed(self, entry: Unparsed) -> None:
         self.unparsed += 1
@@ -199,13 +277,13 @@ class Collector:
         track.records += 1
         track.first = t if track.first is None else min(track.first, t)
         track.last = t if track.last is None else max(track.last, t)
-        track.evidence.update(provider_signals(record))
+        track.add_evidence(provider_signals(record))
         method = auth_method(record)
         if method:
-            track.auth[method] += 1
+            track.count_auth(method)
         self._step(track, record, t, record.time_ms)
         if signal:
-            track.signals[signal] = t
+            track.signal_times()[signal] = t
         if (
             match.pattern.scope != "instance"
             if match is not None
@@ -226,7 +304,8 @@ class Collector:
         if state is not None:
             if state != track.state:
                 track.state, track.state_since = state, t
-            track.clock.observe(time_ms, state)
+                track.remember(TimelineEvent(t, "state", state, record.msg[:TIMELINE_TEXT] or None))
+            track.observe_state(time_ms, state)
 
     def replay_state(self, account: str, probe: Record, t: int) -> None:
         """The state effect of a fast-path row, whose counts were taken in bulk: `probe` is a
@@ -265,9 +344,9 @@ class Collector:
             track.first = first if track.first is None else min(track.first, first)
             track.last = last if track.last is None else max(track.last, last)
         for account, provider, weight in bulk.evidence:
-            self.track(account).evidence.add((provider, weight))
+            self.track(account).add_evidence([(provider, weight)])
         for account, method, count in bulk.auth:
-            self.track(account).auth[method] += count
+            self.track(account).count_auth(method, count)
 
     def advance_clock(self, t: int) -> None:
         self._clock = max(self._clock, t)
@@ -289,6 +368,10 @@ class Collector:
             track.minutes[t // 60_000] += 1
             self.hours[(pid, t // 3_600_000)] += 1
             self._episode_step(key, t)
+            if record.account:
+                self.track(record.account).remember(
+                    TimelineEvent(t, "finding", pid, _best_text(record)[:TIMELINE_TEXT])
+                )
         else:
             assert event is not None
             event.roles.add(role)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import IO, Any
 import click
 import orjson
 
-from eelogs import timespec
+from eelogs import timespec, views
 from eelogs.aggregate import Scope
 from eelogs.baseline import load_baseline
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
@@ -23,15 +24,8 @@ from eelogs.nightly import add_history, fails_on_new, nightly_options, write_out
 from eelogs.parse import JOURNAL_TOO_LONG_REASON, Record
 from eelogs.pipeline import Analysis, Window, analyze, classify_stream, read_entries
 from eelogs.redact import Pseudonyms, scrub
-from eelogs.render import (
-    Format,
-    check_writable,
-    expand_output,
-    infer_format,
-    is_gzip_name,
-    render,
-    write_atomic,
-)
+from eelogs.render import Format, expand_output, infer_format, is_gzip_name, render
+from eelogs.safetext import json_safe, visible
 from eelogs.selftest import check_catalog, findings_in
 from eelogs.sources import (
     Input,
@@ -42,6 +36,7 @@ from eelogs.sources import (
     journal_input,
 )
 from eelogs.state import load_state, lock_state, next_state, plan_inputs, save_state
+from eelogs.writer import check_writable, refuse_inputs, write_output, write_text
 
 
 def _window(since: str | None, until: str | None, accounts: Sequence[str] = ()) -> Window:
@@ -83,8 +78,10 @@ def _inputs(
         if skipped:
             more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
             click.echo(
-                f"eelogs: skipped {len(skipped)} file(s) that are not text logs: "
-                f"{skipped[0]}{more}",
+                visible(
+                    f"eelogs: skipped {len(skipped)} file(s) that are not text logs: "
+                    f"{skipped[0]}{more}"
+                ),
                 err=True,
             )
     return found
@@ -99,17 +96,23 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
             f"no templates folder {opts['templates']}",
             "give a folder of report.<format>.j2 files, or drop --templates for the shipped ones",
         )
+    quiet_ms = timespec.duration_ms(opts.get("quiet_period") or "1h")
     catalog = load_catalog(list(opts["pattern_dirs"]))
     baseline = _baseline(opts["baseline"])
     edges = {"since": timespec.from_ms(window.since_ms), "until": timespec.from_ms(window.until_ms)}
-    target = expand_output(opts["output"], **edges) if opts["output"] else None
+    # `-o -` is stdout, as for most Unix tools
+    target = expand_output(opts["output"], **edges) if opts["output"] not in (None, "-") else None
     fmt = Format(opts["fmt"]) if opts["fmt"] else infer_format(target)
     json_target = expand_output(str(opts["save_json"]), **edges) if opts["save_json"] else None
-    if target is not None:
-        check_writable(target)
+    for path in (target, json_target):
+        if path is not None:
+            check_writable(path)
     nightly = nightly_options(opts)
     skipped: list[Path] = []
     inputs = _inputs(specs, opts["journal"], opts["docker"], window, skipped)
+    read = [i.path for i in inputs if i.path is not None]
+    refuse_inputs(target, read, "--output")
+    refuse_inputs(json_target, read, "--save-json")
     empty_folders = _empty_folders(specs, inputs)
     inputs, state, state_lock, reread = _incremental(opts["state_file"], inputs)
     progress: dict[str, Progress] = {}
@@ -119,6 +122,7 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         Scope(frozenset(opts["providers"]), frozenset(opts["accounts"])),
         baseline,
         str(opts["baseline"] or ""),
+        quiet_ms=quiet_ms,
         redact=not opts["no_redact"],
     )
     report = analyze(inputs, analysis, progress)
@@ -128,23 +132,24 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
         report, inputs, empty_folders, state is not None, damaged
     )
     for warning in report["input"]["warnings"]:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(visible(f"Warning: {warning}"), err=True)
     report = _scrubbed(report, opts["no_redact"], opts["pseudonymize"])
     summary = add_history(report, nightly)
     color = opts["color"]
     if color is None:
         # no-color.org: only a non-empty NO_COLOR turns colour off
-        color = not opts["output"] and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"])
+        color = target is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    # the terminal's width (COLUMNS first); 80 when it is not a terminal
+    width = shutil.get_terminal_size((80, 24)).columns
+    view = views.text_view(opts.get("top"), bool(opts.get("failing_only")), width)
+    text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"], view=view)
+    # colour codes are in the text only when colour is on: written as they are
+    write_output(target, text, compress=target is not None and is_gzip_name(target))
     if target is not None:
-        write_atomic(target, text, compress=is_gzip_name(target))
-        click.echo(f"eelogs: wrote {target}", err=True)
-    else:
-        # click strips ANSI codes on pipes unless told; --color means colour regardless
-        click.echo(text, nl=False, color=bool(color))
+        click.echo(visible(f"eelogs: wrote {target}"), err=True)
     if json_target is not None:
         json_text = text if fmt is Format.JSON else render(report, catalog, Format.JSON)
-        write_atomic(json_target, json_text, compress=is_gzip_name(json_target))
+        write_output(json_target, json_text, compress=is_gzip_name(json_target))
     if state is not None:  # only now: a failed run must read the same records again
         save_state(opts["state_file"], next_state(state, inputs, progress))
     write_outputs(report, nightly, summary, timespec.now())
@@ -342,7 +347,8 @@ def run_classify(
     catalog = load_catalog(list(pattern_dirs))
     out = sys.stdout
     for row in classify_stream(_inputs(specs), catalog, window):
-        out.write(orjson.dumps(scrub(row, True, None)).decode() + "\n")
+        write_text(out, json_safe(orjson.dumps(scrub(row, True, None)).decode()) + "\n")
+    write_text(out, "", flush=True)
 
 
 def list_patterns(catalog: Catalog, fmt: str) -> str:
@@ -358,14 +364,14 @@ def list_patterns(catalog: Catalog, fmt: str) -> str:
         for p in catalog.patterns
     ]
     if fmt == "json":
-        return orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n"
+        return json_safe(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode()) + "\n"
     if fmt == "md":
         from eelogs.catalogdoc import catalog_markdown
 
         return catalog_markdown(catalog)
     width = max(len(p.id) for p in catalog.patterns)
     lines = [
-        f"{r['id']:<{width}}  {r['severity']:<8}  {r['category']:<10}  {r['title']}"
+        visible(f"{r['id']:<{width}}  {r['severity']:<8}  {r['category']:<10}  {r['title']}")
         for r in sorted(rows, key=lambda r: (r["category"], r["id"]))
     ]
     return "\n".join(lines) + f"\n{plural(len(rows), 'pattern')}\n"

@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+
 from eelogs.catalog import Catalog
 from eelogs.collect import Collector
 from eelogs.filters import plural
@@ -33,16 +35,18 @@ class Detection:
 def detect(
     collector: Collector,
     catalog: Catalog,
-    accounts: list[dict[str, Any]],
+    accounts: pl.DataFrame,
     incidents: list[dict[str, Any]],
     end_ms: int,
 ) -> list[Detection]:
-    """Run every detector whose pattern is in the catalog."""
+    """Run every detector whose pattern is in the catalog. `accounts`: the accounts frame
+    (aggregate.py), read by column: it may hold millions of rows."""
     enabled = {p.detector: p.id for p in catalog.patterns if p.detector}
     out: list[Detection] = []
-    provider = {a["account"]: a["provider"] for a in accounts}
+    provider = dict(zip(accounts["account"], accounts["provider"], strict=True))
     if "stuck-connecting" in enabled:
-        out += _stuck(enabled["stuck-connecting"], accounts, end_ms)
+        connecting = accounts.filter(pl.col("state") == "connecting").to_dicts()
+        out += _stuck(enabled["stuck-connecting"], connecting, end_ms)
     if "flapping" in enabled:
         out += _flapping(enabled["flapping"], collector, provider)
     if "oauth-recurring" in enabled:
@@ -83,7 +87,7 @@ def _stuck(pid: str, accounts: list[dict[str, Any]], end_ms: int) -> list[Detect
 def _flapping(pid: str, collector: Collector, provider: dict[str, str]) -> list[Detection]:
     hits: dict[str, list[tuple[int, int]]] = {}
     for account, track in collector.accounts.items():
-        times = list(track.clock.short_lived)
+        times = track.short_lived
         if account in provider and any(
             times[i + FLAP_MIN - 1] - times[i] <= FLAP_WINDOW_MS
             for i in range(len(times) - FLAP_MIN + 1)

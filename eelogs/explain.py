@@ -8,6 +8,7 @@ from eelogs.catalog import Pattern
 from eelogs.conditions import LEVELS
 from eelogs.providers import PROVIDER_NAMES
 from eelogs.ruletables import RuleTables
+from eelogs.safetext import visible
 
 _LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
 
@@ -62,7 +63,9 @@ def explain(pattern: Pattern, tables: RuleTables) -> str:
             lines.append(f"    {textwrap.shorten(example.line, 220, placeholder=' …')}")
         lines.append("")
     lines.append(f"Defined in {pattern.path}")
-    return "\n".join(lines) + "\n"
+    # a user catalog (--patterns DIR) is text from anywhere: no escape of it reaches the
+    # terminal, and a CR cannot overwrite the line it is on
+    return "\n".join(visible(line) for line in lines) + "\n"
 
 
 def _where(pattern: Pattern, tables: RuleTables) -> list[str]:
@@ -76,6 +79,6 @@ def _where(pattern: Pattern, tables: RuleTables) -> list[str]:
 
 def _indent(text: str) -> list[str]:
     out = []
-    for paragraph in text.strip().splitlines():
+    for paragraph in text.strip().split("\n"):
         out.append("  " + paragraph if paragraph.strip() else "")
     return out

@@ -270,5 +270,7 @@ class Gathered:
         )
         for account, signal, t, line in self._folded("signals").iter_rows():
             if line > self.line_signals.get((account, signal), -1):
-                target = collector.signals if account is None else collector.track(account).signals
-                target[signal] = t
+                if account is None:
+                    collector.signals[signal] = t
+                else:
+                    collector.track(account).signal_times()[signal] = t

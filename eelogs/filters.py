@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from eelogs.providers import PROVIDER_NAMES
+from eelogs.safetext import (
+    Safe,
+    md_block,
+    md_cell,
+    md_code,
+    md_escape,
+    md_link,
+    md_list,
+    md_prose,
+    md_span,
+    visible,
+    web_url,
+)
+from eelogs.views import ago, ended_how, oneline, state_history
 
 _ANSI = {
     "critical": "1;31",
@@ -20,37 +33,27 @@ _ANSI = {
 }
 
 
-def paint(text: Any, style: str, color: bool) -> str:
-    """ANSI colour for the terminal report, only when colour is on."""
+def paint(text: Any, style: str, color: bool) -> Safe:
+    """ANSI colour for the terminal report, only when colour is on. The text inside is made
+    visible first, so only our own escape codes reach the terminal."""
     code = _ANSI.get(style)
-    return f"\033[{code}m{text}\033[0m" if color and code else str(text)
+    shown = visible(text)
+    return Safe(f"\033[{code}m{shown}\033[0m" if color and code else shown)
 
 
-def md_cell(text: Any) -> str:
-    """Text that cannot break a Markdown table: no pipes, backticks, newlines or HTML."""
+def cut(text: Any, limit: int) -> str:
+    """At most `limit` characters, an ellipsis marking the cut (before any escaping, so an
+    escape is never cut in half)."""
     value = "" if text is None else str(text)
-    value = value.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
-    value = value.replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"\s*\n\s*", " ", value).strip()
-
-
-def md_prose(text: Any) -> str:
-    """Our own docs text: Markdown kept (backticks are code), HTML and newlines neutralised."""
-    value = "" if text is None else str(text)
-    value = value.replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"\s*\n\s*", " ", value).strip()
-
-
-def md_code(text: Any) -> str:
-    """A fenced block that the text cannot close: the fence is longer than any run inside."""
-    value = "" if text is None else str(text)
-    longest = max((len(m) for m in re.findall(r"`+", value)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{value}\n{fence}"
+    return value if len(value) <= limit else value[: max(limit - 1, 0)] + "…"
 
 
 def short_time(iso: str | None) -> str:
     return iso.replace("T", " ")[:19] + "Z" if iso else "—"
+
+
+def short_minute(iso: str | None) -> str:
+    return iso.replace("T", " ")[:16] + "Z" if iso else "—"
 
 
 def plural(
@@ -103,9 +106,21 @@ FILTERS = {
     "md_cell": md_cell,
     "md_code": md_code,
     "md_prose": md_prose,
+    "md_block": md_block,
+    "md_span": md_span,
+    "md_escape": md_escape,
+    "md_list": md_list,
+    "md_link": md_link,
+    "web_url": web_url,
+    "cut": cut,
     "short_time": short_time,
+    "short_minute": short_minute,
     "provider_name": provider_name,
     "listing": listing,
+    "ago": ago,
+    "ended_how": ended_how,
+    "oneline": oneline,
+    "state_history": state_history,
     "plural": plural,
     "spark": spark,
     "trend_text": trend_text,

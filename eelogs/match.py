@@ -17,6 +17,7 @@ from eelogs.conditions import Block, Condition, RegexBudget
 from eelogs.dispatch import Dispatch
 from eelogs.parse import Record, record_field
 from eelogs.signals import MAX_DEPTH, MAX_NODES, shallow, signals
+from eelogs.signature import MEMO_LIMIT, Signature
 
 # Where EmailEngine puts the words of a failure (research doc 9): searched by `error_text`.
 _TEXT_PATHS = (
@@ -116,12 +117,35 @@ def _no_context(view: _View) -> str | None:
     return None
 
 
+def catalog_reads(catalog: Catalog) -> set[tuple[str, str]]:
+    """Every (field path, modifier) the catalog's patterns and tables read."""
+    blocks = [b for p in catalog.patterns for b in (*p.match, *p.exclude)]
+    blocks += [b for c in catalog.tables.contexts for b in c.match]
+    blocks += [b for e in catalog.tables.expected for b in e.match]
+    reads = {(cond.path, cond.modifier) for block in blocks for cond in block.conditions}
+    return reads | {(spec.path, "value") for p in catalog.patterns for spec in p.fields}
+
+
+def _lowest_level(block: Block) -> int:
+    """The lowest record level `block` can hold for (0 when it cannot be told)."""
+    floors = [c.values for c in block.conditions if c.path == "level" and c.modifier == "gte"]
+    if not floors or any(c.path == "level" and c.modifier != "gte" for c in block.conditions):
+        return 0
+    return int(max(min(values) for values in floors))  # every condition must hold
+
+
+def field_values(record: Record, path: str) -> list[Any]:
+    """The values at `path`, as a rule's condition sees them."""
+    return _View(record, _no_context).values(path)
+
+
 class Classifier(Judge):
     """Classify records against a catalog; `Dispatch` narrows each record to the few
     patterns that could fit, so healthy chatter costs a handful of dict lookups."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, memo: bool = True) -> None:
         super().__init__()
+        self._use_memo = memo
         ordered = sorted(
             (p for p in catalog.patterns if p.match), key=lambda p: (-p.priority, p.id)
         )
@@ -129,18 +153,38 @@ class Classifier(Judge):
         self._dispatch = Dispatch(ordered)
         self._contexts = catalog.tables.contexts
         self._expected = catalog.tables.expected
+        self._signature = Signature(catalog_reads(catalog), field_values)
+        # below every block's level test no pattern can match (trace chatter, mostly)
+        self._lowest_level = min((_lowest_level(b) for p in ordered for b in p.match), default=0)
+        self._memo: dict[tuple[Any, ...], tuple[Match | None, str | None]] = {}
 
     def classify(self, record: Record) -> Match | None:
         """The single best pattern for this record, or None."""
-        return self._classify(self.view(record))
+        return self.classify_with_context(record)[0]
 
     def classify_with_context(self, record: Record) -> tuple[Match | None, str | None]:
-        """The best pattern and the record's context, from one look at the record."""
+        """The best pattern and the record's context, worked out once per signature (the
+        values of every field the catalog reads): the answer for a record is the answer
+        for any record with the same signature."""
+        key = self._signature.of(record) if self._use_memo else None
+        if key is not None:
+            known = self._memo.get(key)
+            if known is not None:
+                return known
         view = self.view(record)
-        return self._classify(view), view.context
+        answer = (self._classify(view), view.context)
+        if key is not None:
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = answer
+        return answer
+
+    def remembered(self) -> dict[tuple[Any, ...], tuple[Match | None, str | None]]:
+        """The answers remembered so far, by signature."""
+        return self._memo
 
     def _classify(self, view: _View) -> Match | None:
-        if self.expected(view):
+        if view.record.level < self._lowest_level or self.expected(view):
             return None
         for pattern in self._dispatch.candidates(view.record, view):
             fields = self._try(pattern, view)

@@ -6,7 +6,7 @@ import difflib
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from eelogs.conditions import abandoned_warning
 from eelogs.fastpath import FastRun, fast_eligible, read_fast
 from eelogs.fastplan import FastPlan
 from eelogs.framing import deframe
+from eelogs.lifecycle import QUIET_PERIOD_MS, measure_from
 from eelogs.match import Classifier
 from eelogs.parse import Record, Unparsed, iso, parse_payload
 from eelogs.redact import keep_text
@@ -73,6 +74,7 @@ class Analysis:
     baseline: dict[str, Any] | None = None
     baseline_name: str = ""
     redact: bool = True  # off with --no-redact
+    quiet_ms: int = QUIET_PERIOD_MS  # when an account-less finding is over (lifecycle.py)
 
 
 def analyze(
@@ -83,6 +85,7 @@ def analyze(
 ) -> dict[str, Any]:
     """Read, classify and aggregate: the report as plain rows (not yet redacted). `fast`
     lets plain JSON inputs take the columnar path (fastpath.py); the report is the same."""
+    inputs = list(inputs)
     classifier = Classifier(analysis.catalog)
     collector = Collector(analysis.redact)
     window = analysis.window
@@ -97,12 +100,15 @@ def analyze(
             for entry in read_entries([inp], progress):
                 collector.feed(entry, classifier.classify, window.admits)
         lines += progress[inp.name].line - inp.start_line
-    report = build_report(collector, analysis.catalog, analysis.scope)
+    report = build_report(collector, analysis.catalog, analysis.scope, analysis.quiet_ms)
     report["input"]["lines"] = lines
     report["input"]["regex_timeouts"] = dict(classifier.regex_timeouts)
     report["input"]["abandoned_patterns"] = dict(sorted(classifier.regex_budget.abandoned.items()))
     if window.accounts:
         report["input"]["unmatched_accounts"] = _unmatched_accounts(window.accounts, collector)
+        report["context"] = _ticket_context(inputs, analysis, fast)
+        if report["context"]:
+            measure_from(report["findings"], report["context"]["last"])
     if analysis.baseline is not None:
         apply_baseline(report, analysis.baseline, analysis.baseline_name)
     report["eelogs"] = {
@@ -113,6 +119,23 @@ def analyze(
         "providers": sorted(analysis.scope.providers),
     }
     return report
+
+
+def _ticket_context(inputs: list[Input], analysis: Analysis, fast: bool) -> dict[str, Any] | None:
+    """What an --account report cannot see in its own records: the window the whole input
+    covers and the incidents that hit these accounts together with others. Needs a second
+    read, so only files give it (stdin and commands are read once)."""
+    if not inputs or any(i.path is None or i.argv for i in inputs):
+        return None
+    window = replace(analysis.window, accounts=frozenset())
+    whole = analyze(inputs, replace(analysis, window=window, baseline=None), {}, fast)
+    chosen = analysis.window.accounts
+    return {
+        "first": whole["input"]["first"],
+        "last": whole["input"]["last"],
+        "records": whole["input"]["records"],
+        "incidents": [i for i in whole["incidents"] if chosen & set(i["accounts"])],
+    }
 
 
 def _unmatched_accounts(asked: frozenset[str], collector: Collector) -> dict[str, list[str]]:

@@ -162,9 +162,11 @@ class _Walk:
         if not isinstance(value, (dict, list)):
             return value
         if depth >= _MAX_DEPTH:
-            if _nested_deeper(value, _DUMP_DEPTH):  # no writer goes that deep: hide it whole
+            try:
+                text = orjson.dumps(value).decode()
+            except (TypeError, orjson.JSONEncodeError):
+                # deeper than orjson writes (255 levels): too deep to read, so not shown
                 return self._masked(value)
-            text = _dumps(value)
             return self._masked(value) if _text_rules(text) != text else value
         if isinstance(value, list):
             return [self.value(item, None, depth + 1) for item in value]
@@ -195,25 +197,6 @@ class _Walk:
         if new != text and self.edits.get(text) != MASK:
             self.edits[text] = new
         return new
-
-
-# orjson writes at most 255 levels and the standard library's fallback recurses: a value
-# nested deeper (a record may hold ~1024 levels) is masked rather than written out.
-_DUMP_DEPTH = 200
-
-
-def _nested_deeper(value: Any, limit: int) -> bool:
-    """Whether lists and objects in `value` go more than `limit` levels deep (iterative)."""
-    stack = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(node, dict):
-            stack.extend((item, depth + 1) for item in node.values())
-        elif isinstance(node, list):
-            stack.extend((item, depth + 1) for item in node)
-    return False
 
 
 def _secret_value(key: str, value: Any) -> bool:

@@ -1,11 +1,8 @@
-"""Turn a report (plain rows) into text, Markdown, HTML or JSON, and write it safely."""
+"""Turn a report (plain rows) into text, Markdown, HTML or JSON (eelogs.writer writes it)."""
 
 from __future__ import annotations
 
-import gzip
-import os
 import re
-import tempfile
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -13,13 +10,21 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from eelogs import timespec
+from eelogs import timespec, views
 from eelogs.catalog import SEVERITIES, Catalog
 from eelogs.errors import OutputError
 from eelogs.resources import data_dir
+from eelogs.safetext import finalize, html_finalize, json_safe
+
+# the writer is eelogs.writer; state.py, nightly.py and history.py import it from here
+from eelogs.writer import check_writable as check_writable
+from eelogs.writer import write_atomic as write_atomic
 
 if TYPE_CHECKING:
     import jinja2
+
+
+_PLAIN_ID = re.compile(r"[\w.@+-]{1,200}")
 
 
 class Format(StrEnum):
@@ -73,12 +78,13 @@ def render(
     *,
     color: bool = False,
     templates: Path | None = None,
+    view: dict[str, Any] | None = None,
 ) -> str:
     if fmt is Format.JSON:
-        return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
+        return json_safe(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode()) + "\n"
     import jinja2  # here: a JSON report (cron, scripts) does without its import time
 
-    env = _environment(templates)
+    env = _environment(templates, fmt)
     try:
         template = env.get_template(f"report.{fmt.value}.j2")
     except jinja2.TemplateError as exc:
@@ -86,19 +92,16 @@ def render(
             f"cannot load the {fmt.value} report template: {exc}",
             "templates are named report.<format>.j2 (see reports/)",
         ) from exc
-    context: dict[str, Any] = {
-        "report": report,
-        "docs": _docs(report, catalog),
-        "color": color,
-        "severities": SEVERITIES,
-        "tickets": _tickets(report),
-        "catalog_size": len(catalog.patterns),
-    }
-    if fmt is Format.HTML:
-        context.update(_charts(report))
     try:
+        context = _context(report, catalog, fmt, color, view)
+        if fmt is Format.MD:
+            return _fitted_markdown(template, context)
+        if fmt is Format.TEXT:
+            return views.fit_width(template.render(**context), context["view"]["width"])
         return template.render(**context)
-    except jinja2.TemplateError as exc:
+    # a report the views cannot read (a damaged --baseline merged into it) fails like a
+    # template would: an error for the user, not a traceback
+    except (jinja2.TemplateError, KeyError, TypeError) as exc:
         where = getattr(exc, "filename", None) or template.filename
         hint = (
             "fix the template, or drop --templates to use the shipped ones"
@@ -109,44 +112,42 @@ def render(
         raise OutputError(f"report template {where} failed: {exc}", hint) from exc
 
 
-def _charts(report: dict[str, Any]) -> dict[str, Any]:
-    from eelogs import charts
-
-    span = charts.buckets(report["input"]["first"], report["input"]["last"])
-    per_pattern = charts.series(report["timeline"], span)
-    return {
-        "sparks": {p: charts.sparkline(v) for p, v in per_pattern.items()},
-        "timeline_svg": charts.stacked(per_pattern, span),
-        "trends": {
-            f["pattern"]: charts.trend(f["trend"]) for f in report["findings"] if "trend" in f
-        },
+def _context(
+    report: dict[str, Any], catalog: Catalog, fmt: Format, color: bool,
+    view: dict[str, Any] | None,
+) -> dict[str, Any]:  # fmt: skip
+    """What the templates read besides the report."""
+    context: dict[str, Any] = {
+        "report": report,
+        "docs": _docs(report, catalog),
+        "color": color,
+        "severities": SEVERITIES,
+        "tickets": views.tickets(report),
+        "catalog_size": len(catalog.patterns),
+        "shown": views.counted_findings(report),
+        "failing": views.failing_first(report["accounts"]),
+        "healthy": views.healthy_by_provider(report["accounts"]),
+        "next_commands": views.next_commands(report),
+        "view": view or views.text_view(None, False, None),
     }
+    if fmt is Format.HTML:
+        from eelogs import htmlview
+
+        context.update(htmlview.context(report, catalog))
+    return context
 
 
-def _tickets(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The "information to provide" block of a support ticket, per selected account."""
-    chosen = set(report.get("eelogs", {}).get("accounts") or [])
-    out = []
-    for account in report["accounts"]:
-        if account["account"] not in chosen:
-            continue
-        errors = [
-            {
-                "pattern": f["pattern"],
-                "title": f["title"],
-                "last_error": f["last_error"],
-                "count": f["count"],
-            }
-            for f in report["findings"]
-            if account["account"] in f["accounts"]
-        ]
-        out.append(
-            {**account, "versions": report["input"]["emailengine_versions"], "errors": errors}
-        )
-    return out
+def _fitted_markdown(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """The most complete rendering that fits a GitHub issue body (views.MD_LEVELS)."""
+    text = ""
+    for limits in views.MD_LEVELS:
+        text = template.render(**context, limits=limits)
+        if len(text) <= views.MD_BUDGET:
+            break
+    return text
 
 
-def _environment(templates: Path | None) -> jinja2.Environment:
+def _environment(templates: Path | None, fmt: Format) -> jinja2.Environment:
     import jinja2
 
     folders = [str(templates)] if templates else []
@@ -158,6 +159,8 @@ def _environment(templates: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # every `{{ … }}` passes here: the format's own safety net for data (safetext)
+        finalize=html_finalize if fmt is Format.HTML else finalize,
     )
     from eelogs import filters
 
@@ -174,7 +177,10 @@ def _docs(report: dict[str, Any], catalog: Catalog) -> dict[str, dict[str, Any]]
         if pattern is None:
             continue
         accounts = finding.get("open_accounts") or finding.get("accounts") or []
-        account = accounts[0] if len(accounts) == 1 else "<account>"
+        # an account id goes into the fix's Markdown as it is: only plain ids, so that log
+        # text can never turn into a link or leave a code span there
+        plain = len(accounts) == 1 and _PLAIN_ID.fullmatch(accounts[0])
+        account = accounts[0] if plain else "<account>"
         docs = dict(pattern.docs)
         docs["fix"] = str(docs["fix"]).replace("{account}", account).strip()
         docs["context_notes"] = _context_notes(finding, pattern.docs, catalog)
@@ -221,40 +227,3 @@ def expand_output(
         done = code.end()
     parts.append(moment.strftime(path[done:]))
     return Path("".join(parts))
-
-
-def check_writable(path: Path) -> None:
-    """Fail before a long analysis, not after it, when the report cannot be written."""
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(
-            f"cannot write {path}: {folder} is not a folder you may write to",
-            "choose another --output path",
-        )
-
-
-def write_atomic(path: Path, text: str, compress: bool = False) -> None:
-    """Write to a temporary file beside `path`, then rename: a cron job never leaves half a
-    report, and a killed run leaves the previous one intact. `compress`: gzip it."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write {path}: {exc.strerror}", "choose a folder you may write to"
-        ) from exc
-    try:
-        data = text.encode("utf-8")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(gzip.compress(data, mtime=0) if compress else data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise OutputError(
-            f"cannot write {path}: {exc.strerror}", "check the path, the free space and permissions"
-        ) from exc

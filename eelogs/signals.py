@@ -29,7 +29,7 @@ MAX_NODES = 4096
 MAX_TEXT = 8192
 
 # Top-level keys besides `err` where EmailEngine and its libraries put a failure's details.
-_TOP_KEYS = (
+TOP_KEYS = (
     "response",
     "error",
     "errors",
@@ -65,7 +65,7 @@ def signals(err: dict[str, Any] | None, data: dict[str, Any], msg: str) -> froze
     roots: list[tuple[Any, str, int]] = []
     if err is not None:
         roots.append((err, "err", 0))
-    roots.extend((data[key], key, 1) for key in _TOP_KEYS if key in data)
+    roots.extend((data[key], key, 1) for key in TOP_KEYS if key in data)
     for key, value in _walk(roots):
         _from_value(key, value, found)
     _from_text(msg, found)

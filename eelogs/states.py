@@ -109,13 +109,14 @@ def recovery_kinds() -> tuple[str, ...]:
 
 
 class ConnectionClock:
-    """Remembers when the account's connection came up, to spot short-lived connections."""
+    """Remembers when the account's connection came up, to spot short-lived connections
+    (the list of them is made on the first one: most accounts never have one)."""
 
     __slots__ = ("connected_at", "short_lived")
 
     def __init__(self) -> None:
         self.connected_at: int | None = None
-        self.short_lived: deque[int] = deque(maxlen=64)
+        self.short_lived: deque[int] | tuple[()] = ()
 
     def observe(self, t: int | None, state: str | None) -> None:
         if t is None:
@@ -124,5 +125,7 @@ class ConnectionClock:
             self.connected_at = t
         elif state == "disconnected" and self.connected_at is not None:
             if t - self.connected_at < SHORT_LIVED_MS:
+                if not isinstance(self.short_lived, deque):
+                    self.short_lived = deque(maxlen=64)
                 self.short_lived.append(t)
             self.connected_at = None

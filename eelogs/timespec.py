@@ -121,3 +121,17 @@ def to_ms(moment: datetime) -> int:
 def journalctl_arg_ms(ms: int) -> str:
     """A moment (epoch ms) in a form every journalctl version accepts."""
     return f"@{ms // 1000}"
+
+
+def duration_ms(spec: str) -> int:
+    """A length of time such as `30m`, `2h`, `90s` or `1d` (no sign: it is not a moment)."""
+    match = _RELATIVE.match(spec.strip().lower())
+    if match is None or match.group(1) or spec.strip().lower().endswith("ago"):
+        raise TimeSpecError(
+            f"cannot read the duration {spec!r}", "write a number and a unit: 30m, 2h, 90s, 1d"
+        )
+    _, amount, unit = match.groups()
+    ms = round(float(amount) * _UNIT_SECONDS[unit[0]] * 1000)
+    if ms <= 0:
+        raise TimeSpecError(f"the duration {spec!r} is zero", "give a positive duration: 30m, 2h")
+    return ms

@@ -26,7 +26,9 @@ from eelogs.framing import deframe
 from eelogs.match import Classifier
 from eelogs.parse import Record, iso, parse_payload
 from eelogs.redact import redact_text
+from eelogs.safetext import json_safe, visible
 from eelogs.states import ERROR_STATES
+from eelogs.writer import write_text
 
 POLL_SECONDS = 0.2
 _ALERT = frozenset({"authenticationError", "connectError", "unset"})
@@ -206,9 +208,9 @@ class Watcher:
         )
 
     def emit(self, row: dict[str, Any], text: str) -> None:
-        line = orjson.dumps(row).decode() if self.as_json else text
-        self.out.write(redact_text(line) + "\n")
-        self.out.flush()
+        line = redact_text(orjson.dumps(row).decode() if self.as_json else text)
+        # the text goes to a terminal: a log line's escapes are shown, never acted on
+        write_text(self.out, (json_safe(line) if self.as_json else visible(line)) + "\n", True)
 
 
 def _when(time_iso: str | None) -> str:

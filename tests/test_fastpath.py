@@ -469,7 +469,7 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("compressed", [False, True])
-def test_blocks_are_whole_lines_and_plain_files_are_read_in_place(
+def test_blocks_are_whole_lines(
     compressed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fastpath, "BLOCK_BYTES", 64)
@@ -478,9 +478,9 @@ def test_blocks_are_whole_lines_and_plain_files_are_read_in_place(
     log = tmp_path / ("a.log.gz" if compressed else "a.log")
     log.write_bytes(gzip.compress(data) if compressed else data)
     with open_binary(Input(str(log), path=log)) as stream:
+        # every input goes through the bounded reader (bounded.py), which seeks to line
+        # starts only: a block's part line is carried over, never read twice
         reader = fastpath._LineBlocks(stream, False, FastPlan(CATALOG))
-        # every input goes through the bounded reader (eelogs/bounded.py: no line held whole
-        # past 32 MiB), which is no plain FileIO: blocks are copied, not read in place
         assert not reader.rewinds
         blocks = list(iter(reader._next, None))
     # each block: whole lines in its first `size` bytes, then at most part of one
@@ -488,6 +488,7 @@ def test_blocks_are_whole_lines_and_plain_files_are_read_in_place(
     assert sum(count_lines(block, size) for block, size in blocks) == len(lines)
     for block, size in blocks[:-1]:
         assert block[size - 1 : size] == b"\n" and b"\n" not in block[size:]
+    assert not any(len(block) > size for block, size in blocks)  # no part line read twice
 
 
 def test_rows_read_in_place_must_cover_their_bytes() -> None:

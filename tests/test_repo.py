@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, pattern_toml, run
 
-from eelogs import catalog, conditions, ruletables, signals
+from eelogs import accountrules, catalog, conditions, ruletables, signals
 
 README = REPO / "README.md"
 CONTRIB = REPO / "contrib"
@@ -76,6 +76,10 @@ def test_pattern_format_doc_names_every_key_the_loader_accepts() -> None:
     words = set(re.findall(r"`([^`\n]+)`", prose))
     keys = catalog.TOP_KEYS | catalog.DOC_KEYS | conditions.EXAMPLE_KEYS | catalog.FIELD_KEYS
     keys |= ruletables.CONTEXT_KEYS | ruletables.CODE_KEYS | ruletables.EXPECTED_KEYS
+    keys |= accountrules.TRANSITION_KEYS | accountrules.RECOVERY_KEYS | accountrules.CLUE_KEYS
+    keys |= accountrules.LOOKUP_KEYS | accountrules.AUTH_KEYS
+    keys |= accountrules.STATE_EXAMPLE_KEYS | accountrules.PROVIDER_EXAMPLE_KEYS
+    keys |= set(accountrules.LOOKUP_TABLES) | {accountrules.UNCHANGED}
     choices = (
         catalog.SEVERITIES,
         catalog.SCOPES,
@@ -83,6 +87,7 @@ def test_pattern_format_doc_names_every_key_the_loader_accepts() -> None:
         catalog.DETECTORS,
         catalog.SIGNAL_KINDS,
         conditions.EXPECTS,
+        accountrules.STATES,
         conditions.VIRTUAL_PATHS,
         tuple(conditions.LEVELS),
         signals.KINDS,
