@@ -243,7 +243,7 @@ class _Builder:
         for i, table in enumerate(tables):
             extra = []
             if contexts:
-                extra.append(Condition("context", "eq", contexts))
+                extra.append(Condition("context", "eq", contexts, texts=frozenset(contexts)))
             if not (isinstance(table, dict) and any(k.startswith("level") for k in table)):
                 extra.append(Condition("level", "gte", (min_level,)))
             out.append(self.compiler.block(f"match[{i}]", table, extra))

@@ -47,6 +47,8 @@ class Condition:
     modifier: str
     values: tuple[Any, ...]
     compiled: tuple[Any, ...] = ()
+    # an eq test on texts only, as a set: a long list of messages is one lookup, not a scan
+    texts: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,10 @@ class BlockCompiler:
         compiled: tuple[Any, ...] = ()
         if modifier == "re":
             compiled = tuple(self.regex(f"{where}.{key}", v) for v in values)
-        return Condition(path, modifier, values, compiled)
+        texts = None
+        if modifier == "eq" and all(isinstance(v, str) for v in values):
+            texts = frozenset(values)
+        return Condition(path, modifier, values, compiled, texts)
 
     def _expand(self, where: str, value: Any) -> tuple[Any, ...]:
         """The values, with `@name` list references replaced by the lists they name."""

@@ -85,8 +85,14 @@ class Judge:
         mod = cond.modifier
         if mod == "exists":
             return bool(values) is bool(cond.values[0])
+        texts = cond.texts
         for value in values:
-            if mod == "eq":
+            if texts is not None:  # eq on texts: only a text can equal one
+                if isinstance(value, str) and value in texts:
+                    if cond.path == "signal":
+                        groups["signal"] = value
+                    return True
+            elif mod == "eq":
                 if any(_equal(value, want) for want in cond.values):
                     if cond.path == "signal":
                         groups["signal"] = value
