@@ -8,7 +8,6 @@ fields and which lines matter (`paths`).
 from __future__ import annotations
 
 import functools
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,8 @@ from typing import Any
 import regex
 
 from eelogs.conditions import Block, BlockCompiler
-from eelogs.errors import CatalogError
 from eelogs.resources import data_dir
+from eelogs.ruletables import read_table
 
 STATES = (
     "connecting",
@@ -108,7 +107,7 @@ def account_rules() -> AccountRules:
 
 def load_account_rules(folder: Path) -> AccountRules:
     states, providers = folder / "states.toml", folder / "providers.toml"
-    s, p = _read(states), _read(providers)
+    s, p = read_table(states), read_table(providers)
     sc, pc = BlockCompiler(states), BlockCompiler(providers)
     return AccountRules(
         transitions=tuple(_transition(sc, i, t) for i, t in enumerate(s.get("transition", []))),
@@ -207,15 +206,6 @@ def _int(compiler: BlockCompiler, where: str, value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise compiler.fail(where, "not a positive whole number", "weight = 5")
     return value
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path}: not valid TOML: {exc}", "check the file's syntax") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot read: {exc}", "check the file") from exc
 
 
 # A host or domain table row compiles once; regex is the engine patterns use too.

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from eelogs import charts, markdown
+from eelogs import charts, markdown, views
 from eelogs.catalog import SEVERITIES, Catalog
 
 # Up to this many accounts the table lists every one; beyond it, healthy accounts are
@@ -157,14 +157,7 @@ def ago(iso: str | None, end: str | None) -> str:
     """How long before the end of the analysed input: the same report reads the same later."""
     if not iso or not end:
         return ""
-    seconds = (_moment(end) - _moment(iso)).total_seconds()
-    if seconds < 60:
-        return "at the end"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min before end"
-    if seconds < 48 * 3600:
-        return f"{int(seconds // 3600)} h before end"
-    return f"{int(seconds // 86400)} days before end"
+    return views.ago(int((_moment(end) - _moment(iso)).total_seconds()), "before end")
 
 
 def _moment(iso: str) -> datetime:

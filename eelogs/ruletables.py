@@ -81,7 +81,7 @@ def load_tables(folder: Path) -> RuleTables:
     )
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_table(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
@@ -94,7 +94,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _lists(path: Path) -> dict[str, tuple[Any, ...]]:
     out: dict[str, tuple[Any, ...]] = {}
-    for name, values in _read(path).items():
+    for name, values in read_table(path).items():
         if not isinstance(values, list) or not values:
             raise CatalogError(f"{path}: {name}: not a list of values", f"write {name} = [...]")
         out[name] = tuple(values)
@@ -104,7 +104,7 @@ def _lists(path: Path) -> dict[str, tuple[Any, ...]]:
 def _contexts(path: Path, lists: dict[str, tuple[Any, ...]]) -> tuple[Context, ...]:
     compiler = BlockCompiler(path, lists)
     out: list[Context] = []
-    for i, table in enumerate(_read(path).get("context", [])):
+    for i, table in enumerate(read_table(path).get("context", [])):
         where = f"context[{i}]"
         compiler.unknown(table, CONTEXT_KEYS, f"{where}.")
         cid, title = table.get("id"), table.get("title")
@@ -133,7 +133,7 @@ def _blocks_and_examples(
 def _codes(path: Path) -> tuple[Code, ...]:
     compiler = BlockCompiler(path)
     out: list[Code] = []
-    for i, table in enumerate(_read(path).get("code", [])):
+    for i, table in enumerate(read_table(path).get("code", [])):
         where = f"code[{i}]"
         compiler.unknown(table, CODE_KEYS, f"{where}.")
         if not all(isinstance(table.get(k), str) and table[k].strip() for k in CODE_KEYS):
@@ -148,7 +148,7 @@ def _codes(path: Path) -> tuple[Code, ...]:
 def _expected(path: Path, lists: dict[str, tuple[Any, ...]]) -> tuple[Expected, ...]:
     compiler = BlockCompiler(path, lists)
     out: list[Expected] = []
-    for i, table in enumerate(_read(path).get("expected", [])):
+    for i, table in enumerate(read_table(path).get("expected", [])):
         where = f"expected[{i}]"
         compiler.unknown(table, EXPECTED_KEYS, f"{where}.")
         if not isinstance(table.get("reason"), str):

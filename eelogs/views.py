@@ -111,17 +111,17 @@ def state_history(account: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     return timeline[-limit:] if limit else []
 
 
-def ago(seconds: int | None) -> str:
-    """`3 h ago`, `12 min ago`, `just now`: how long before the input's end."""
+def ago(seconds: int | None, suffix: str = "ago") -> str:
+    """`3 h ago`, `12 min ago`, `at the end`: how long before the input's end."""
     if seconds is None:
         return "—"
     if seconds < 60:
         return "at the end"
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return f"{seconds // 60} min {suffix}"
     if seconds < 2 * 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
+        return f"{seconds // 3600} h {suffix}"
+    return f"{seconds // 86400} d {suffix}"
 
 
 _ANSI = re.compile(r"\033\[[0-9;]*m")
