@@ -162,7 +162,7 @@ class Classifier(Judge):
         self._signature = Signature(catalog_reads(catalog), field_values)
         # below every block's level test no pattern can match (trace chatter, mostly)
         self._lowest_level = min((_lowest_level(b) for p in ordered for b in p.match), default=0)
-        self._memo: dict[tuple[Any, ...], tuple[Match | None, str | None]] = {}
+        self._memo: dict[bytes, tuple[Match | None, str | None]] = {}
 
     def classify(self, record: Record) -> Match | None:
         """The single best pattern for this record, or None."""
@@ -185,7 +185,7 @@ class Classifier(Judge):
             self._memo[key] = answer
         return answer
 
-    def remembered(self) -> dict[tuple[Any, ...], tuple[Match | None, str | None]]:
+    def remembered(self) -> dict[bytes, tuple[Match | None, str | None]]:
         """The answers remembered so far, by signature."""
         return self._memo
 

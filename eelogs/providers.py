@@ -40,7 +40,7 @@ class ProviderRules:
         reads |= {(p, "value") for lookup in rules.lookups for p in lookup.paths}
         reads.discard(("account", "value"))
         self._signature = Signature(reads, field_values)
-        self._memo: dict[tuple[Any, ...], tuple[frozenset[tuple[str, int]], str | None]] = {}
+        self._memo: dict[bytes, tuple[frozenset[tuple[str, int]], str | None]] = {}
         self._by_account: dict[str, frozenset[tuple[str, int]]] = {}
 
     def provider_of_host(self, host: str) -> str:

@@ -10,6 +10,7 @@ enters as present or absent, so an account id or a thread id does not split sign
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -49,25 +50,27 @@ class Signature:
         self._by_presence = tuple(sorted(by_presence - by_value))
         self._tops = {p: p.split(".", 1)[0] for p in (*self._by_value, *self._by_presence)}
 
-    def of(self, record: Record) -> tuple[Any, ...] | None:
-        """The signature, or None when a value cannot be written down (then no memo)."""
+    def of(self, record: Record) -> bytes | None:
+        """The signature: a 128-bit digest of every value the rules read, written down in
+        one JSON text (so a remembered answer costs a few dozen bytes, not a copy of the
+        error). None when a value cannot be written down (then no memo)."""
         data, tops = record.data, self._tops
-        try:
-            fields = tuple(
-                (path, orjson.dumps(self._values(record, path), option=orjson.OPT_SORT_KEYS))
-                for path in self._by_value
-                if path == "account" or tops[path] in data
-            )
-            err = (
-                orjson.dumps(record.err, option=orjson.OPT_SORT_KEYS)
-                if self.reads_err and record.err is not None
-                else None
-            )
-        except (TypeError, orjson.JSONEncodeError):
-            return None
-        present = tuple(
+        fields = {
+            path: self._values(record, path)
+            for path in self._by_value
+            if path == "account" or tops[path] in data
+        }
+        present = [
             bool(self._values(record, p))
             for p in self._by_presence
             if p == "account" or tops[p] in data
-        )
-        return (record.level, record.msg, record.components, err, fields, present)
+        ]
+        err = record.err if self.reads_err else None
+        try:
+            text = orjson.dumps(
+                [record.level, record.msg, record.components, err, fields, present],
+                option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
+            )
+        except (TypeError, orjson.JSONEncodeError):
+            return None
+        return hashlib.blake2b(text, digest_size=16).digest()
