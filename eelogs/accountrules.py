@@ -14,7 +14,7 @@ from typing import Any
 
 import regex
 
-from eelogs.conditions import Block, BlockCompiler
+from eelogs.conditions import VIRTUAL_PATHS, Block, BlockCompiler
 from eelogs.resources import data_dir
 from eelogs.ruletables import read_table
 
@@ -87,17 +87,6 @@ class AccountRules:
     auth: tuple[AuthRule, ...]
     provider_examples: tuple[dict[str, Any], ...]
 
-    def paths(self) -> frozenset[str]:
-        """Every field path these rules read: what the engine must extract for them."""
-        blocks = [
-            *(b for t in self.transitions for b in t.match),
-            *(b for r in self.recoveries for b in r.match),
-            *(b for c in self.clues for b in c.match),
-            *(b for a in self.auth for b in a.match),
-        ]
-        found = {cond.path for block in blocks for cond in block.conditions}
-        return frozenset(found | {p for lookup in self.lookups for p in lookup.paths})
-
 
 @functools.cache
 def account_rules() -> AccountRules:
@@ -113,7 +102,8 @@ def load_account_rules(folder: Path) -> AccountRules:
         transitions=tuple(_transition(sc, i, t) for i, t in enumerate(s.get("transition", []))),
         recoveries=tuple(
             Recovery(
-                _text(sc, f"recovery[{i}].kind", t.get("kind")), _blocks(sc, f"recovery[{i}]", t)
+                _text(sc, f"recovery[{i}].kind", t.get("kind")),
+                _blocks(sc, f"recovery[{i}]", t, RECOVERY_KEYS),
             )
             for i, t in enumerate(s.get("recovery", []))
         ),
@@ -129,12 +119,15 @@ def load_account_rules(folder: Path) -> AccountRules:
             Clue(
                 _text(pc, f"clue[{i}].provider", t.get("provider")),
                 _int(pc, f"clue[{i}].weight", t.get("weight")),
-                _blocks(pc, f"clue[{i}]", t),
+                _blocks(pc, f"clue[{i}]", t, CLUE_KEYS),
             )
             for i, t in enumerate(p.get("clue", []))
         ),
         auth=tuple(
-            AuthRule(_text(pc, f"auth[{i}].method", t.get("method")), _blocks(pc, f"auth[{i}]", t))
+            AuthRule(
+                _text(pc, f"auth[{i}].method", t.get("method")),
+                _blocks(pc, f"auth[{i}]", t, AUTH_KEYS),
+            )
             for i, t in enumerate(p.get("auth", []))
         ),
         provider_examples=_examples(pc, p, PROVIDER_EXAMPLE_KEYS),
@@ -154,7 +147,7 @@ def _examples(
 
 def _transition(compiler: BlockCompiler, i: int, table: dict[str, Any]) -> Transition:
     where = f"transition[{i}]"
-    compiler.unknown(table, TRANSITION_KEYS, f"{where}.")
+    blocks = _blocks(compiler, where, table, TRANSITION_KEYS)
     to = _text(compiler, f"{where}.to", table.get("to"))
     if to not in (*STATES, UNCHANGED):
         raise compiler.fail(f"{where}.to", f"{to!r} is not a state", f"use {', '.join(STATES)}")
@@ -163,9 +156,7 @@ def _transition(compiler: BlockCompiler, i: int, table: dict[str, Any]) -> Trans
         isinstance(applies_in, list) and applies_in and set(applies_in) <= set(STATES)
     ):
         raise compiler.fail(f"{where}.from", "not a list of states", f"use {', '.join(STATES)}")
-    return Transition(
-        to, frozenset(applies_in) if applies_in else None, _blocks(compiler, where, table)
-    )
+    return Transition(to, frozenset(applies_in) if applies_in else None, blocks)
 
 
 def _lookup(compiler: BlockCompiler, i: int, table: dict[str, Any]) -> Lookup:
@@ -186,10 +177,11 @@ def _lookup(compiler: BlockCompiler, i: int, table: dict[str, Any]) -> Lookup:
     )
 
 
-def _blocks(compiler: BlockCompiler, where: str, table: dict[str, Any]) -> tuple[Block, ...]:
-    kind = where.split("[", 1)[0]
-    known = {"transition": TRANSITION_KEYS, "recovery": RECOVERY_KEYS, "clue": CLUE_KEYS}
-    compiler.unknown(table, known.get(kind, AUTH_KEYS), f"{where}.")
+def _blocks(
+    compiler: BlockCompiler, where: str, table: dict[str, Any], keys: set[str]
+) -> tuple[Block, ...]:
+    """A table's [[…match]] blocks, once its keys are known ones."""
+    compiler.unknown(table, keys, f"{where}.")
     blocks = table.get("match")
     if not isinstance(blocks, list) or not blocks:
         raise compiler.fail(f"{where}.match", "no [[…match]] block", "add one")
@@ -208,7 +200,7 @@ def _int(compiler: BlockCompiler, where: str, value: Any) -> int:
     return value
 
 
-# A host or domain table row compiles once; regex is the engine patterns use too.
+# An email address's domain, for the [domains] table.
 _EMAIL_DOMAIN = regex.compile(r"@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
 
 
@@ -220,15 +212,15 @@ def email_domain(address: str) -> str | None:
 # What the columnar fast path (fastplan.py, fastbulk.py) needs to know about these rules,
 # derived from them: the fast path reads raw lines, so it asks which messages and which
 # top-level fields can matter, and which outcomes of which tests a combination is keyed by.
-_VIRTUAL = frozenset({"msg", "level", "account", "component", "error_text", "signal", "context"})
 
 
-def _blocks_of(rules: AccountRules) -> list[Block]:
+def clue_and_auth_blocks(rules: AccountRules) -> list[Block]:
     """The blocks of the clue and sign-in rules."""
     return [b for c in rules.clues for b in c.match] + [b for a in rules.auth for b in a.match]
 
 
-def _msg_eq(block: Block) -> tuple[str, ...]:
+def named_messages(block: Block) -> tuple[str, ...]:
+    """The messages a block names in its `msg` eq condition (none: it names no message)."""
     found = [c for c in block.conditions if c.path == "msg" and c.modifier == "eq"]
     return tuple(str(v) for v in found[0].values) if found else ()
 
@@ -242,7 +234,7 @@ def state_messages(rules: AccountRules) -> tuple[tuple[str, ...], dict[str, tupl
     for transition in rules.transitions:
         for block in transition.match:
             others = [c.path for c in block.conditions if c.path != "msg"]
-            for msg in _msg_eq(block):
+            for msg in named_messages(block):
                 if others:
                     conditional.setdefault(msg, {}).update(dict.fromkeys(others))
                 else:
@@ -260,16 +252,18 @@ def recovery_messages(rules: AccountRules) -> dict[str, str]:
         for recovery in rules.recoveries
         for block in recovery.match
         if len(block.conditions) == 1
-        for msg in _msg_eq(block)
+        for msg in named_messages(block)
     }
 
 
 def clue_keys(rules: AccountRules) -> tuple[str, ...]:
     """The top-level record fields clue, lookup and sign-in rules read (besides the virtual
     ones and `err`, whose lines the fast path routes per-line anyway)."""
-    paths = [c.path for b in _blocks_of(rules) for c in b.conditions]
+    paths = [c.path for b in clue_and_auth_blocks(rules) for c in b.conditions]
     paths.extend(p for lookup in rules.lookups for p in lookup.paths)
-    return tuple(dict.fromkeys(p for p in paths if p not in _VIRTUAL and not p.startswith("err.")))
+    return tuple(
+        dict.fromkeys(p for p in paths if p not in VIRTUAL_PATHS and not p.startswith("err."))
+    )
 
 
 def clue_message_tests(rules: AccountRules) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -277,7 +271,7 @@ def clue_message_tests(rules: AccountRules) -> tuple[tuple[str, ...], tuple[str,
     that a message can be keyed by which of them it passes (greetings carry ids)."""
     sources: dict[str, None] = {}
     exact: dict[str, None] = {}
-    conds = [c for b in _blocks_of(rules) for c in b.conditions if c.path == "msg"]
+    conds = [c for b in clue_and_auth_blocks(rules) for c in b.conditions if c.path == "msg"]
     for cond in conds:
         if cond.modifier == "eq":
             exact.update(dict.fromkeys(str(v) for v in cond.values))
@@ -300,7 +294,7 @@ def url_words(rules: AccountRules) -> tuple[str, ...]:
     """Words of the rules' tests on URLs beyond the scheme: a URL whose path holds none of
     them counts through its scheme and host alone."""
     words: dict[str, None] = {}
-    conds = [c for b in _blocks_of(rules) for c in b.conditions if c.path.endswith("url")]
+    conds = [c for b in clue_and_auth_blocks(rules) for c in b.conditions if c.path.endswith("url")]
     for cond in conds:
         texts = [c.pattern for c in cond.compiled] or [str(v) for v in cond.values]
         for text in texts:

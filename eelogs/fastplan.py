@@ -22,7 +22,7 @@ import regex
 from eelogs.accountrules import STATES, account_rules, state_messages
 from eelogs.catalog import Catalog, Pattern
 from eelogs.collect import _VERSION_MSGS
-from eelogs.conditions import Block, Condition
+from eelogs.conditions import VIRTUAL_PATHS, Block, Condition
 from eelogs.dispatch import needs_err
 from eelogs.match import Classifier
 from eelogs.parse import Record
@@ -361,8 +361,8 @@ def _variant(msg: str, tokens: str) -> Record | bool:
     items = [t for t in tokens.split(SEP) if t] if tokens else []
     keys = CONDITIONAL.get(msg, ())
     data = token_object([t for t in items if t[1 : t.index('":')] in keys])
-    if data is None or "component" in keys:
-        return True  # the component is written twice: the per-line path reads it right
+    if data is None or any(key in VIRTUAL_PATHS for key in keys):
+        return True  # a virtual field (the component, written twice): the per-line path
     record = probe(msg, data)
     after = {state: next_state(record, state) for state in STATES}
     if all(effect is None for effect in after.values()):

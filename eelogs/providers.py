@@ -8,9 +8,16 @@ often it is seen; the account's provider is the heaviest.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from eelogs.accountrules import AccountRules, Lookup, account_rules, email_domain
+from eelogs.accountrules import (
+    AccountRules,
+    Lookup,
+    account_rules,
+    clue_and_auth_blocks,
+    email_domain,
+)
 from eelogs.match import Judge, field_values
 from eelogs.parse import Record
 from eelogs.signature import MEMO_LIMIT, Signature
@@ -34,8 +41,7 @@ class ProviderRules:
     def __init__(self, rules: AccountRules) -> None:
         self._judge = Judge()
         self._rules = rules
-        blocks = [b for c in rules.clues for b in c.match]
-        blocks += [b for a in rules.auth for b in a.match]
+        blocks = clue_and_auth_blocks(rules)
         reads = {(c.path, c.modifier) for b in blocks for c in b.conditions}
         reads |= {(p, "value") for lookup in rules.lookups for p in lookup.paths}
         reads.discard(("account", "value"))
@@ -127,18 +133,9 @@ class ProviderRules:
         return [(found, weight)] if found else []
 
 
-_RULES: ProviderRules | None = None
-
-
+@functools.cache
 def _shipped() -> ProviderRules:
-    global _RULES
-    if _RULES is None:
-        _RULES = ProviderRules(account_rules())
-    return _RULES
-
-
-def provider_of_host(host: str) -> str:
-    return _shipped().provider_of_host(host)
+    return ProviderRules(account_rules())
 
 
 def provider_signals(record: Record) -> list[tuple[str, int]]:
@@ -149,22 +146,3 @@ def provider_signals(record: Record) -> list[tuple[str, int]]:
 def auth_method(record: Record) -> str | None:
     """How the account authenticates, when this record shows it."""
     return _shipped().auth_method(record)
-
-
-class ProviderScores:
-    """Running provider evidence per account, for the streaming commands."""
-
-    def __init__(self) -> None:
-        self._scores: dict[str, dict[str, int]] = {}
-
-    def observe(self, record: Record) -> None:
-        if record.account:
-            scores = self._scores.setdefault(record.account, {})
-            for provider, weight in provider_signals(record):
-                scores[provider] = scores.get(provider, 0) + weight
-
-    def best(self, account: str | None) -> str | None:
-        scores = self._scores.get(account or "")
-        if account and scores is None:
-            return "unknown"
-        return max(scores.items(), key=lambda kv: kv[1])[0] if scores else None

@@ -6,10 +6,19 @@ module evaluates them: the first transition whose block holds decides.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable
 
-from eelogs.accountrules import STATES, UNCHANGED, AccountRules, Transition, account_rules
+from eelogs.accountrules import (
+    STATES,
+    UNCHANGED,
+    AccountRules,
+    Recovery,
+    Transition,
+    account_rules,
+    named_messages,
+)
 from eelogs.conditions import Block
 from eelogs.match import Judge
 from eelogs.parse import Record
@@ -18,7 +27,6 @@ __all__ = ["ERROR_STATES", "STATES", "StateMachine", "next_state", "recovery_kin
 
 ERROR_STATES = frozenset({"authenticationError", "connectError", "unset", "disconnected"})
 SHORT_LIVED_MS = 5 * 60_000  # EmailEngine's STABLE_CONNECTION_TIME
-_Kind = tuple[str, tuple[Block, ...]]  # a recovery kind and its blocks
 _MEMO_LIMIT = 50_000  # messages with ids come forever: the index per message is bounded
 
 
@@ -29,12 +37,12 @@ class StateMachine:
     def __init__(self, rules: AccountRules) -> None:
         self._judge = Judge()
         self._transitions = rules.transitions
-        self._recoveries = tuple((r.kind, r.match) for r in rules.recoveries)
+        self._recoveries = rules.recoveries
         self._by_msg = _msg_index([t.match for t in self._transitions])
-        self._recovery_by_msg = _msg_index([m for _, m in self._recoveries])
-        self._memo: dict[str, tuple[tuple[Transition, ...], tuple[_Kind, ...]]] = {}
+        self._recovery_by_msg = _msg_index([r.match for r in self._recoveries])
+        self._memo: dict[str, tuple[tuple[Transition, ...], tuple[Recovery, ...]]] = {}
 
-    def _candidates(self, msg: str) -> tuple[tuple[Transition, ...], tuple[_Kind, ...]]:
+    def _candidates(self, msg: str) -> tuple[tuple[Transition, ...], tuple[Recovery, ...]]:
         found = self._memo.get(msg)
         if found is None:
             if len(self._memo) >= _MEMO_LIMIT:
@@ -58,9 +66,9 @@ class StateMachine:
 
     def recovery_kind(self, record: Record) -> str | None:
         """What this record proves working again (login, token, send…), or None."""
-        for kind, blocks in self._candidates(record.msg)[1]:
-            if self._judge.holds_any("states", blocks, record):
-                return kind
+        for recovery in self._candidates(record.msg)[1]:
+            if self._judge.holds_any("states", recovery.match, record):
+                return recovery.kind
         return None
 
 
@@ -72,11 +80,11 @@ def _msg_index(rules: list[tuple[Block, ...]]) -> Callable[[str], list[int]]:
     always: set[int] = set()
     for i, blocks in enumerate(rules):
         for block in blocks:
-            msgs = [c for c in block.conditions if c.path == "msg" and c.modifier == "eq"]
+            msgs = named_messages(block)
             if not msgs:
                 always.add(i)
-            for value in msgs[0].values if msgs else ():
-                named.setdefault(str(value), set()).add(i)
+            for msg in msgs:
+                named.setdefault(msg, set()).add(i)
 
     def candidates(msg: str) -> list[int]:
         return sorted(named.get(msg, set()) | always)
@@ -84,14 +92,9 @@ def _msg_index(rules: list[tuple[Block, ...]]) -> Callable[[str], list[int]]:
     return candidates
 
 
-_MACHINE: StateMachine | None = None
-
-
+@functools.cache
 def _machine() -> StateMachine:
-    global _MACHINE
-    if _MACHINE is None:
-        _MACHINE = StateMachine(account_rules())
-    return _MACHINE
+    return StateMachine(account_rules())
 
 
 def next_state(record: Record, current: str) -> str | None:
@@ -102,10 +105,6 @@ def next_state(record: Record, current: str) -> str | None:
 def recovery_kind(record: Record) -> str | None:
     """What this record proves working again under the shipped rules, or None."""
     return _machine().recovery_kind(record)
-
-
-def recovery_kinds() -> tuple[str, ...]:
-    return tuple(dict.fromkeys(r.kind for r in account_rules().recoveries))
 
 
 class ConnectionClock:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from eelogs.accountrules import AccountRules, account_rules, state_messages
+from eelogs.accountrules import AccountRules, account_rules, named_messages, state_messages
 from eelogs.framing import Payload
 from eelogs.parse import Record, parse_payload
 from eelogs.providers import ProviderRules
@@ -97,13 +97,7 @@ def _overlap(a: Any, b: Any) -> bool:
 
 
 def _msgs(transition: Any) -> list[str]:
-    return [
-        str(v)
-        for b in transition.match
-        for c in b.conditions
-        if c.path == "msg" and c.modifier == "eq"
-        for v in c.values
-    ]
+    return [msg for b in transition.match for msg in named_messages(b)]
 
 
 @pytest.mark.parametrize("name", ["clues", "auth", "lookups"])
