@@ -61,8 +61,7 @@ class Judge:
 
     def holds_any(self, owner: str, blocks: tuple[Block, ...], record: Record) -> bool:
         """Whether one of `blocks` holds, with the record's fields looked up once."""
-        view = self.view(record)
-        return any(self._block(owner, b, view, {}) for b in blocks)
+        return self.any_block(owner, blocks, self.view(record))
 
     def any_block(self, owner: str, blocks: tuple[Block, ...], view: _View) -> bool:
         """Whether one of `blocks` holds for the record `view` looks at."""
@@ -87,13 +86,14 @@ class Judge:
             return bool(values) is bool(cond.values[0])
         texts = cond.texts
         for value in values:
-            if texts is not None:  # eq on texts: only a text can equal one
-                if isinstance(value, str) and value in texts:
-                    if cond.path == "signal":
-                        groups["signal"] = value
-                    return True
-            elif mod == "eq":
-                if any(_equal(value, want) for want in cond.values):
+            if mod == "eq":
+                # eq on texts is a set lookup: only a text can equal one
+                equal = (
+                    isinstance(value, str) and value in texts
+                    if texts is not None
+                    else any(_equal(value, want) for want in cond.values)
+                )
+                if equal:
                     if cond.path == "signal":
                         groups["signal"] = value
                     return True
@@ -217,7 +217,7 @@ class Classifier(Judge):
 
     def expected(self, view: _View) -> bool:
         """Whether EmailEngine logged this record on purpose as harmless (expected.toml)."""
-        return any(self._block("expected", b, view, {}) for e in self._expected for b in e.match)
+        return any(self.any_block("expected", e.match, view) for e in self._expected)
 
     def try_pattern(self, pattern: Pattern, record: Record) -> dict[str, Any] | None:
         """The extracted fields if `pattern` matches `record`, else None."""
@@ -225,7 +225,7 @@ class Classifier(Judge):
 
     def _context_of(self, view: _View) -> str | None:
         for context in self._contexts:
-            if any(self._block(context.id, b, view, {}) for b in context.match):
+            if self.any_block(context.id, context.match, view):
                 return context.id
         return None
 
@@ -233,7 +233,7 @@ class Classifier(Judge):
         captured: dict[str, Any] = {}
         if not any(self._block(pattern.id, b, view, captured) for b in pattern.match):
             return None
-        if any(self._block(pattern.id, b, view, {}) for b in pattern.exclude):
+        if self.any_block(pattern.id, pattern.exclude, view):
             return None
         for spec in pattern.fields:
             value = view.value(spec.path)
