@@ -6,6 +6,7 @@ looked at once and dropped. The polars stage (aggregate.py) turns what is kept i
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -111,16 +112,19 @@ class AccountTrack:
         return list(self.clock.short_lived) if self.clock else []
 
     @property
-    def scores(self) -> Counter[str]:
-        scores: Counter[str] = Counter()
-        for provider, weight in self.evidence:
-            scores[provider] += weight
-        return scores
-
-    @property
     def provider(self) -> str:
         """The provider the evidence so far points to (`unknown` without any)."""
-        return top(self.scores) or "unknown"
+        return _provider_of(self.evidence)
+
+
+@functools.lru_cache(maxsize=4096)
+def _provider_of(evidence: frozenset[tuple[str, int]]) -> str:
+    """The heaviest provider of an evidence set: worked out once per distinct set, which
+    classify and watch ask for after every record."""
+    scores: Counter[str] = Counter()
+    for provider, weight in evidence:
+        scores[provider] += weight
+    return top(scores) or "unknown"
 
 
 _SHARED: dict[frozenset[tuple[str, int]], frozenset[tuple[str, int]]] = {}
