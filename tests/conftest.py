@@ -113,3 +113,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden", action="store_true", help="rewrite tests/golden/ from the current output"
     )
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium for the tests that open a report in a real browser."""
+    from cdp import find_chromium
+
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip(
+            "Chromium is not installed (Debian: apt-get install chromium); "
+            "the HTML report could not be opened in a browser"
+        )
+    return binary

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cdp import Browser, find_chromium
+from cdp import Browser
 from conftest import REPO, run
 from markupsafe import escape
 
@@ -215,17 +215,6 @@ def test_many_accounts_list_failing_ones_and_count_healthy_ones(tmp_path: Path) 
 
 
 # --- in a real browser --------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip(
-            "Chromium is not installed (Debian: apt-get install chromium); "
-            "the HTML report could not be opened in a browser"
-        )
-    return binary
 
 
 def _width(browser: Browser, width: int) -> None:

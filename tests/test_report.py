@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cdp import Browser, find_chromium
+from cdp import Browser
 from conftest import REPO, run
 from markdown_check import broken_rows, live_markup
 
@@ -40,17 +40,6 @@ def test_color_only_on_request() -> None:
     assert "\033[" not in plain.stdout
     colored = run(["analyze", SAMPLE, "--color"], cwd=REPO)
     assert "\033[1;31mCRITICAL" in colored.stdout
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip(
-            "Chromium is not installed (Debian: apt-get install chromium); "
-            "the HTML report could not be opened in a browser"
-        )
-    return binary
 
 
 def _open(chromium: str, html: Path, tmp: Path) -> Browser:
