@@ -36,6 +36,7 @@ from eelogs.sources import (
     journal_input,
 )
 from eelogs.state import load_state, lock_state, next_state, plan_inputs, save_state
+from eelogs.timeorder import in_time_order
 from eelogs.writer import check_writable, refuse_inputs, write_output, write_text
 
 
@@ -74,7 +75,7 @@ def _inputs(
                 "pass a file, or use --journal UNIT / --docker NAME",
             )
         skipped = [] if skipped is None else skipped
-        found.extend(expand_inputs(specs, skipped))
+        found.extend(in_time_order(expand_inputs(specs, skipped)))
         if skipped:
             more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
             click.echo(

@@ -339,8 +339,42 @@ def test_a_folder_skips_files_that_are_not_text_logs(tmp_path: Path) -> None:
         assert (report["records"], report["unparsed"]) == (300 + zst_records, 1)
         assert report["skipped_files"] == 4
         read = ("ee.log", "ee.log.1.gz", "ee.log.2", "journal.json.zst")
-        assert report["sources"] == [str(folder / name) for name in read]
+        # read oldest first (test_rotated_logs_are_read_oldest_first_whatever_their_names)
+        assert sorted(report["sources"]) == [str(folder / name) for name in read]
         said = f"eelogs: skipped 4 file(s) that are not text logs: {folder / 'blob'} and 3 more"
         assert said in result.stderr
     alone = analyze_json(str(folder / "ee.log"))["input"]  # nothing skipped: the key is there
     assert alone["skipped_files"] == 0
+
+
+def _pino(t: int, msg: str, level: int = 30, **extra: Any) -> str:
+    record = {"level": level, "time": t, "component": "connection-client", "account": "acme",
+              "msg": msg, **extra}  # fmt: skip
+    return json.dumps(record, separators=(",", ":")) + "\n"
+
+
+def test_rotated_logs_are_read_oldest_first_whatever_their_names(tmp_path: Path) -> None:
+    """`ee.log.10.gz` sorts before `ee.log.2.gz` by name, and both before `ee.log`; read in
+    that order, last week's failed login would be the account's state today. Files are
+    read in the order of their first record's time (ties in the order given)."""
+    day = 86_400_000
+    t0 = 1_795_420_800_000
+    login = "Successful login without a previous active session"
+    up = _pino(t0, login)
+    failing = _pino(t0 + day, "Failed to authenticate", 50, err={"message": "Invalid credentials"})
+    again = _pino(t0 + 2 * day, login)
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "ee.log").write_text(again)
+    (folder / "ee.log.2.gz").write_bytes(gzip.compress(failing.encode()))
+    (folder / "ee.log.10.gz").write_bytes(gzip.compress(up.encode()))
+    report = analyze_json(str(folder))
+    (acme,) = report["accounts"]
+    assert acme["state"] == "connected"
+    rows = classify_rows(str(folder))
+    assert [r["source"].rsplit("/", 1)[-1] for r in rows] == ["ee.log.10.gz", "ee.log.2.gz",
+                                                               "ee.log"]  # fmt: skip
+    assert [r["state"] for r in rows] == ["connected", "authenticationError", "connected"]
+    # named on the command line in the wrong order: read oldest first as well
+    named = [str(folder / n) for n in ("ee.log", "ee.log.10.gz", "ee.log.2.gz")]
+    assert analyze_json(*named)["accounts"][0]["state"] == "connected"
