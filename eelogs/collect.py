@@ -7,8 +7,8 @@ looked at once and dropped. The polars stage (aggregate.py) turns what is kept i
 from __future__ import annotations
 
 import functools
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ from eelogs.match import Match, error_text
 from eelogs.parse import LEVEL_NAMES, Record, Unparsed, record_field
 from eelogs.providers import auth_method, provider_signals
 from eelogs.redact import REDACT_MARGIN, keep_text
-from eelogs.states import ConnectionClock, next_state, recovery_kind
+from eelogs.states import clock_step, next_state, recovery_kind
 from eelogs.unmatched import TemplateMiner
 
 EVENT_WINDOW_MS = 5_000  # lines of one failure are written within milliseconds
@@ -43,45 +43,71 @@ class TimelineEvent:
     text: str | None
 
 
-@dataclass(slots=True)
 class AccountTrack:
     """What one account's records add up to. Lean on purpose: a run may see millions of
-    accounts, most with a handful of records, so containers are made when first needed
-    and equal evidence sets are shared."""
+    accounts, most with a handful of records. Containers are made when first needed, and
+    the small ones (auth counts, signal times, the timeline) are flat tuples, a third of a
+    dict's size: a dict is made only when the report asks (`auth`, `signals`). Equal
+    evidence sets and equal timeline texts are shared."""
 
-    account: str
-    first: int | None = None
-    last: int | None = None
-    records: int = 0
-    state: str = "unknown"
-    state_since: int | None = None
-    # distinct (provider, weight) evidence: the same clue seen a thousand times counts once,
-    # and the sum does not depend on the order lines arrive in
-    evidence: frozenset[tuple[str, int]] = frozenset()
-    auth: dict[str, int] | None = None
-    last_error: str | None = None
-    last_error_time: int | None = None
-    signals: dict[str, int] | None = None
-    clock: ConnectionClock | None = None
-    timeline: list[TimelineEvent] | None = None  # the latest events, trimmed in batches
-    timeline_dropped: int = 0
+    __slots__ = (
+        "_auth",
+        "_connected_at",
+        "_short_lived",
+        "_signals",
+        "_timeline",
+        "account",
+        "evidence",
+        "first",
+        "last",
+        "last_error",
+        "last_error_time",
+        "records",
+        "state",
+        "state_since",
+        "timeline_dropped",
+    )
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+        self.first: int | None = None
+        self.last: int | None = None
+        self.records = 0
+        self.state = "unknown"
+        self.state_since: int | None = None
+        # distinct (provider, weight) evidence: the same clue seen a thousand times counts
+        # once, and the sum does not depend on the order lines arrive in
+        self.evidence: frozenset[tuple[str, int]] = frozenset()
+        self.last_error: str | None = None
+        self.last_error_time: int | None = None
+        self.timeline_dropped = 0
+        self._auth: tuple[str | int, ...] = ()  # method, records, method, records…
+        self._signals: tuple[str | int, ...] = ()  # kind, time, kind, time…
+        # time, kind, value, text of each kept event, the latest last, trimmed in batches
+        self._timeline: tuple[int | str | None, ...] = ()
+        self._connected_at: int | None = None
+        self._short_lived: deque[int] | None = None
 
     def remember(self, event: TimelineEvent) -> None:
         """Keep the latest TIMELINE_EVENTS events, counting the older ones let go (in
         batches, so a long history costs no more than twice the kept events)."""
-        if self.timeline is None:
-            self.timeline = []
-        self.timeline.append(event)
-        if len(self.timeline) >= 2 * TIMELINE_EVENTS:
-            cut = len(self.timeline) - TIMELINE_EVENTS
-            del self.timeline[:cut]
-            self.timeline_dropped += cut
+        kept = (*self._timeline, event.time, event.kind, event.value, _shared_text(event.text))
+        if len(kept) >= 2 * TIMELINE_EVENTS * _EVENT_FIELDS:
+            cut = len(kept) - TIMELINE_EVENTS * _EVENT_FIELDS
+            kept = kept[cut:]
+            self.timeline_dropped += cut // _EVENT_FIELDS
+        self._timeline = kept
 
     def events(self) -> tuple[list[TimelineEvent], int]:
         """The kept events (at most TIMELINE_EVENTS, the latest) and how many went before."""
-        kept = self.timeline or []
-        extra = max(0, len(kept) - TIMELINE_EVENTS)
-        return kept[extra:], self.timeline_dropped + extra
+        flat = self._timeline
+        count = len(flat) // _EVENT_FIELDS
+        extra = max(0, count - TIMELINE_EVENTS)
+        events = [
+            TimelineEvent(*flat[i : i + _EVENT_FIELDS])  # type: ignore[arg-type]
+            for i in range(extra * _EVENT_FIELDS, len(flat), _EVENT_FIELDS)
+        ]
+        return events, self.timeline_dropped + extra
 
     def add_evidence(self, clues: Iterable[tuple[str, int]]) -> None:
         grown = self.evidence.union(clues)
@@ -89,32 +115,99 @@ class AccountTrack:
             self.evidence = _shared(grown)
 
     def count_auth(self, method: str, records: int = 1) -> None:
-        if self.auth is None:
-            self.auth = {}
-        self.auth[method] = self.auth.get(method, 0) + records
+        self._auth = _added(self._auth, method, records)
 
-    def signal_times(self) -> dict[str, int]:
-        """When each kind of recovery signal was last seen (made on first use)."""
-        if self.signals is None:
-            self.signals = {}
-        return self.signals
+    @property
+    def auth(self) -> dict[str, int] | None:
+        """Records per auth method, None when no record said how the account logs in."""
+        return _as_dict(self._auth)
+
+    def signal_times(self) -> SignalTimes:
+        """When each kind of recovery signal was last seen, to read and set."""
+        return SignalTimes(self)
+
+    @property
+    def signals(self) -> dict[str, int] | None:
+        return _as_dict(self._signals)
 
     def observe_state(self, time_ms: int | None, state: str) -> None:
         """The connection clock only learns from connects and disconnects."""
         if state in ("connected", "disconnected"):
-            if self.clock is None:
-                self.clock = ConnectionClock()
-            self.clock.observe(time_ms, state)
+            self._connected_at, ended = clock_step(self._connected_at, time_ms, state)
+            if ended:
+                if self._short_lived is None:
+                    self._short_lived = deque(maxlen=64)
+                assert time_ms is not None
+                self._short_lived.append(time_ms)
 
     @property
     def short_lived(self) -> list[int]:
         """Times of connections that went down within SHORT_LIVED_MS of coming up."""
-        return list(self.clock.short_lived) if self.clock else []
+        return list(self._short_lived) if self._short_lived else []
 
     @property
     def provider(self) -> str:
         """The provider the evidence so far points to (`unknown` without any)."""
         return _provider_of(self.evidence)
+
+
+class SignalTimes(MutableMapping[str, int]):
+    """An account's signal times as a mapping, kept in the track as a flat tuple."""
+
+    __slots__ = ("_track",)
+
+    def __init__(self, track: AccountTrack) -> None:
+        self._track = track
+
+    def __getitem__(self, kind: str) -> int:
+        found = _as_dict(self._track._signals) or {}
+        return found[kind]
+
+    def __setitem__(self, kind: str, t: int) -> None:
+        self._track._signals = _added(self._track._signals, kind, t, replace=True)
+
+    def __delitem__(self, kind: str) -> None:
+        found = _as_dict(self._track._signals) or {}
+        del found[kind]
+        self._track._signals = tuple(x for pair in found.items() for x in pair)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_as_dict(self._track._signals) or {})
+
+    def __len__(self) -> int:
+        return len(self._track._signals) // 2
+
+
+_EVENT_FIELDS = 4  # time, kind, value, text
+_TEXTS: dict[str, str] = {}
+
+
+def _shared_text(text: str | None) -> str | None:
+    """One object for each distinct timeline text: most accounts log the same messages."""
+    if text is None:
+        return None
+    if len(_TEXTS) > 100_000:
+        _TEXTS.clear()
+    return _TEXTS.setdefault(text, text)
+
+
+def _added(
+    flat: tuple[str | int, ...], key: str, value: int, replace: bool = False
+) -> tuple[str | int, ...]:
+    """A flat (key, value, …) tuple with `value` added to (or, `replace`, put in place of)
+    the key's value; a new key goes last, as in a dict."""
+    for i in range(0, len(flat), 2):
+        if flat[i] == key:
+            old = flat[i + 1]
+            assert isinstance(old, int)
+            return (*flat[: i + 1], value if replace else old + value, *flat[i + 2 :])
+    return (*flat, key, value)
+
+
+def _as_dict(flat: tuple[str | int, ...]) -> dict[str, int] | None:
+    if not flat:
+        return None
+    return {str(k): int(v) for k, v in zip(flat[::2], flat[1::2], strict=True)}
 
 
 @functools.lru_cache(maxsize=4096)
