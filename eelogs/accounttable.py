@@ -18,10 +18,10 @@ from typing import Any, overload
 
 import polars as pl
 
-from eelogs.collect import AccountTrack, top
 from eelogs.lifecycle import account_timeline
 from eelogs.parse import iso
 from eelogs.states import ERROR_STATES
+from eelogs.tracks import AccountTrack, top
 
 Row = dict[str, Any]
 _CHUNK = 50_000  # accounts per step when columns are built or rows are read

@@ -20,12 +20,13 @@ from eelogs.accounttable import (
     with_breaking,
 )
 from eelogs.catalog import SEVERITIES, SIGNAL_KINDS, Catalog, Pattern
-from eelogs.collect import Collector, top
+from eelogs.collect import Collector
 from eelogs.detectors import Detection, detect, detection_times
 from eelogs.incidents import find_incidents
 from eelogs.lifecycle import QUIET_PERIOD_MS, end_findings, link_incidents
 from eelogs.parse import iso
 from eelogs.providers import PROVIDERS
+from eelogs.tracks import top
 
 _RECOVERED_BY = {
     "auth": ("login",),
@@ -118,24 +119,9 @@ def _pairs_frame(collector: Collector, catalog: Catalog, accounts: AccountTable)
         },
         orient="row",
     )
-    kinds = pl.DataFrame(
-        [
-            (
-                p.id,
-                p.scope != "instance" and p.severity_rank >= SEVERITIES.index("high"),
-                *(k in recovered_by(p) for k in SIGNAL_KINDS),
-            )
-            for p in catalog.patterns
-        ],
-        schema={
-            "pattern": pl.String,
-            "breaks_account": pl.Boolean,
-            **{f"rb_{k}": pl.Boolean for k in SIGNAL_KINDS},
-        },
-        orient="row",
-    )
     signals = _signals_frame(collector, accounts, {account for _, account, *_ in rows})
-    joined = pairs.join(signals, on="account", how="inner").join(kinds, on="pattern", how="left")
+    joined = pairs.join(signals, on="account", how="inner")
+    joined = joined.join(_pattern_kinds(catalog), on="pattern", how="left")
     recovered = pl.lit(False)
     for kind in SIGNAL_KINDS:
         recovered = recovered | (
@@ -152,6 +138,26 @@ def _pairs_frame(collector: Collector, catalog: Catalog, accounts: AccountTable)
         "last",
         "recovered",
         pl.col("breaks_account").fill_null(False),
+    )
+
+
+def _pattern_kinds(catalog: Catalog) -> pl.DataFrame:
+    """Per pattern: whether it stops an account working, and which signals end it."""
+    return pl.DataFrame(
+        [
+            (
+                p.id,
+                p.scope != "instance" and p.severity_rank >= SEVERITIES.index("high"),
+                *(k in recovered_by(p) for k in SIGNAL_KINDS),
+            )
+            for p in catalog.patterns
+        ],
+        schema={
+            "pattern": pl.String,
+            "breaks_account": pl.Boolean,
+            **{f"rb_{k}": pl.Boolean for k in SIGNAL_KINDS},
+        },
+        orient="row",
     )
 
 

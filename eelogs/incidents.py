@@ -20,17 +20,9 @@ def find_incidents(
     collector: Collector, catalog: Catalog, accounts: AccountTable
 ) -> list[dict[str, Any]]:
     """Episodes of the same pattern close in time, merged: `6 Microsoft 365 accounts …`.
-    Only the accounts of `accounts` count (a --provider report); episodes about no account
-    count unless the report is for some providers only."""
-    rows = []
-    scoped = bool(accounts.source.providers)
-    for e in collector.all_episodes():
-        provider = accounts.provider_of(e.account) if e.account else None
-        if provider is None and (scoped or e.account):
-            continue  # an account outside the report, or (for some providers) no account
-        rows.append((e.pattern, e.account, e.start, e.end, e.events, provider))
+    Only the accounts of `accounts` count (a --provider report)."""
     episodes = pl.DataFrame(
-        rows,
+        _episode_rows(collector, accounts),
         schema={
             "pattern": pl.String,
             "account": pl.String,
@@ -68,6 +60,21 @@ def find_incidents(
             continue  # one account's trouble is its finding and account row, not an incident
         out.append(_incident_row(pattern, row, accounts_hit, providers_hit))
     return out
+
+
+def _episode_rows(
+    collector: Collector, accounts: AccountTable
+) -> list[tuple[str, str, int, int, int, str | None]]:
+    """Each episode with its account's provider: only the accounts of the table, and the
+    episodes about no account unless the report is for some providers only."""
+    rows = []
+    scoped = bool(accounts.source.providers)
+    for e in collector.all_episodes():
+        provider = accounts.provider_of(e.account) if e.account else None
+        if provider is None and (scoped or e.account):
+            continue
+        rows.append((e.pattern, e.account, e.start, e.end, e.events, provider))
+    return rows
 
 
 def _incident_row(

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from eelogs.catalog import Pattern
-from eelogs.collect import AccountTrack, Collector
+from eelogs.collect import Collector
 from eelogs.parse import iso
 from eelogs.redact import redact_text
+from eelogs.tracks import AccountTrack
 
 QUIET_PERIOD_MS = 60 * 60_000  # an account-less problem not seen for an hour is over
 TIMELINE_SHOWN = 160  # characters of an event's sample line in the report

@@ -3,8 +3,8 @@ is what the dicts and lists it replaced answered."""
 
 from __future__ import annotations
 
-from eelogs.collect import TIMELINE_EVENTS, AccountTrack, TimelineEvent
 from eelogs.states import SHORT_LIVED_MS, clock_step
+from eelogs.tracks import TIMELINE_EVENTS, AccountTrack, TimelineEvent
 
 
 def test_auth_counts_add_up_per_method_in_first_seen_order() -> None:
