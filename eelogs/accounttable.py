@@ -18,12 +18,12 @@ from typing import Any, overload
 
 import polars as pl
 
+from eelogs.accountrows import Row
 from eelogs.lifecycle import account_timeline
 from eelogs.parse import iso
 from eelogs.states import ERROR_STATES
 from eelogs.tracks import AccountTrack, top
 
-Row = dict[str, Any]
 _CHUNK = 50_000  # accounts per step when columns are built or rows are read
 
 
@@ -226,28 +226,3 @@ def with_breaking(frame: pl.DataFrame, facts: Mapping[str, AccountFacts]) -> pl.
     if not breaking:
         return frame
     return frame.with_columns(pl.col("failing") | pl.col("account").is_in(breaking))
-
-
-def account_names(accounts: Sequence[Row]) -> Iterable[str]:
-    """The accounts' names, without making their rows when they are a table."""
-    if isinstance(accounts, AccountTable):
-        return accounts.names()
-    return (a["account"] for a in accounts)
-
-
-def failing_rows(accounts: Sequence[Row]) -> list[Row]:
-    """The failing accounts' rows; only those are made when the accounts are a table."""
-    if isinstance(accounts, AccountTable):
-        return accounts.failing()
-    return [a for a in accounts if a.get("failing")]
-
-
-def healthy_counts(accounts: Sequence[Row]) -> list[tuple[str, int]]:
-    """Accounts that are not failing, per provider: most first, then by name."""
-    if isinstance(accounts, AccountTable):
-        return accounts.healthy_counts()
-    counts: dict[str, int] = {}
-    for account in accounts:
-        if not account["failing"]:
-            counts[account["provider"]] = counts.get(account["provider"], 0) + 1
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from eelogs.accounttable import AccountTable
+from eelogs.accountrows import LazyAccounts
 from eelogs.bounded import FILE_MAX, read_capped
 from eelogs.catalog import SEVERITIES
 from eelogs.errors import EelogsError
@@ -161,7 +161,7 @@ def _mark_accounts(report: dict[str, Any], failing_before: set[str]) -> set[str]
     accounts failing now. A table of accounts (accounttable.py) takes the statuses as a
     mapping, its rows are made later."""
     accounts = report["accounts"]
-    if isinstance(accounts, AccountTable):
+    if isinstance(accounts, LazyAccounts):
         failing_now = set(accounts.failing_names())
         status = {a: "ongoing" if a in failing_before else "new" for a in failing_now}
         resolved = accounts.present(failing_before - failing_now)

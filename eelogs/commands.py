@@ -13,7 +13,7 @@ import click
 import orjson
 
 from eelogs import timespec, views
-from eelogs.accounttable import account_names
+from eelogs.accountrows import account_names
 from eelogs.aggregate import Scope
 from eelogs.baseline import load_baseline
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from eelogs.accounttable import failing_rows
+from eelogs.accountrows import failing_rows
 from eelogs.errors import OutputError
 from eelogs.render import write_atomic
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from eelogs import charts, markdown, views
-from eelogs.accounttable import failing_rows, healthy_counts
+from eelogs.accountrows import failing_rows, healthy_counts
 from eelogs.catalog import SEVERITIES, Catalog
 
 # Up to this many accounts the table lists every one; beyond it, healthy accounts are

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from eelogs.accounttable import AccountTable
+from eelogs.accountrows import LazyAccounts
 from eelogs.safetext import json_safe
 
 _OPTION = orjson.OPT_INDENT_2
@@ -26,7 +26,7 @@ _PIECE_CHARS = 1 << 20  # rows are handed on in pieces of about a megabyte
 def json_pieces(report: Mapping[str, Any]) -> Iterator[str]:
     """The JSON report, piece by piece; joined, the pieces are the whole report."""
     accounts = report.get("accounts")
-    if not isinstance(accounts, AccountTable):
+    if not isinstance(accounts, LazyAccounts):
         yield json_safe(orjson.dumps(report, option=_OPTION).decode()) + "\n"
         return
     text = orjson.dumps({**report, "accounts": 0}, option=_OPTION).decode()
@@ -36,7 +36,7 @@ def json_pieces(report: Mapping[str, Any]) -> Iterator[str]:
     yield json_safe(tail) + "\n"
 
 
-def _rows(accounts: AccountTable) -> Iterator[str]:
+def _rows(accounts: LazyAccounts) -> Iterator[str]:
     """The accounts list as orjson indents it at that depth: `[]` when it is empty."""
     if not len(accounts):
         yield "[]"
@@ -58,6 +58,6 @@ def plain(report: Mapping[str, Any]) -> dict[str, Any]:
     """The report with its accounts as a list of rows: plain data, as `json.dumps` and
     comparisons take it (every row is made: for tests and small reports)."""
     accounts = report.get("accounts")
-    if isinstance(accounts, AccountTable):
+    if isinstance(accounts, LazyAccounts):
         return {**report, "accounts": list(accounts)}
     return dict(report)

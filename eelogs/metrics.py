@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from eelogs.accounttable import failing_rows
+from eelogs.accountrows import failing_rows
 from eelogs.catalog import SEVERITIES
 
 Labels = dict[str, str]

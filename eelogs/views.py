@@ -13,7 +13,7 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
-from eelogs.accounttable import failing_rows, healthy_counts
+from eelogs.accountrows import failing_rows, healthy_counts
 
 MD_BUDGET = 60_000  # under GitHub's 65,536 with room for the reader's own words
 # From generous to tight; the first whose rendering fits the budget is used.

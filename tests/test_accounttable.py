@@ -15,7 +15,8 @@ import pytest
 from conftest import REPO
 
 from eelogs import htmlview, jsonstream, views
-from eelogs.accounttable import AccountTable, failing_rows, healthy_counts
+from eelogs.accountrows import failing_rows, healthy_counts
+from eelogs.accounttable import AccountTable
 from eelogs.baseline import apply_baseline
 from eelogs.catalog import load_catalog
 from eelogs.jsonstream import json_pieces, plain
