@@ -1,26 +1,33 @@
 """Turn what the collector kept into the report's rows, with polars.
 
-The only stage that imports polars. Everything it returns is plain rows (dicts of str, int,
-lists), ready for JSON and the templates.
+Everything it returns is plain rows (dicts of str, int, lists), ready for JSON and the
+templates, except the accounts: a read-only sequence whose rows are made when read
+(accounttable.py), since a run may see millions of them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
 
+from eelogs.accounttable import (
+    AccountFacts,
+    AccountSource,
+    AccountTable,
+    account_frame,
+    with_breaking,
+)
 from eelogs.catalog import SEVERITIES, SIGNAL_KINDS, Catalog, Pattern
-from eelogs.collect import Collector, top
+from eelogs.collect import Collector
 from eelogs.detectors import Detection, detect, detection_times
-from eelogs.filters import plural
-from eelogs.lifecycle import QUIET_PERIOD_MS, add_account_timelines, end_findings, link_incidents
+from eelogs.incidents import find_incidents
+from eelogs.lifecycle import QUIET_PERIOD_MS, end_findings, link_incidents
 from eelogs.parse import iso
-from eelogs.providers import PROVIDER_NAMES, PROVIDERS
-from eelogs.states import ERROR_STATES
+from eelogs.providers import PROVIDERS
+from eelogs.tracks import top
 
-INCIDENT_GAP_MS = 15 * 60_000
 _RECOVERED_BY = {
     "auth": ("login",),
     "microsoft": ("login",),
@@ -52,13 +59,16 @@ def build_report(
     collector: Collector, catalog: Catalog, scope: Scope, quiet_ms: int = QUIET_PERIOD_MS
 ) -> dict[str, Any]:
     """The report as plain rows: input, findings, accounts, providers, incidents, timeline.
+    `accounts` is an AccountTable: its rows are made when they are read.
     `quiet_ms`: how long an account-less finding must not recur to count as over."""
-    accounts = _accounts_frame(collector)
-    if scope.providers:
-        accounts = accounts.filter(pl.col("provider").is_in(sorted(scope.providers)))
-    pairs = _pairs_frame(collector, catalog, accounts)
+    source = AccountSource(collector.accounts, collector.kept_error, providers=scope.providers)
+    frame = account_frame(collector.accounts, scope.providers)
+    pairs = _pairs_frame(collector, catalog, AccountTable(frame, source))
+    facts = _account_facts(pairs)
+    accounts = AccountTable(with_breaking(frame, facts), replace(source, facts=facts))
+    del frame
     by_id = {p.id: p for p in catalog.patterns}
-    incidents = _incidents(collector, catalog, accounts, scope)
+    incidents = find_incidents(collector, catalog, accounts)
     findings = _findings(collector, catalog, pairs, scope)
     detected = detect(collector, catalog, accounts, incidents, _end(collector))
     findings = _merge_detections(findings, detected, by_id, incidents)
@@ -72,15 +82,12 @@ def build_report(
             f["pattern"],
         )
     )
-    account_rows = _account_rows(accounts, pairs)
-    add_account_timelines(account_rows, collector)
-    failing = {a["account"] for a in account_rows if a["failing"]}
     return {
         "input": _input(collector),
-        "summary": _summary(findings, account_rows, failing),
+        "summary": _summary(findings, accounts),
         "findings": findings,
-        "accounts": account_rows,
-        "providers": _providers(account_rows, pairs),
+        "accounts": accounts,
+        "providers": _providers(accounts, pairs),
         "incidents": incidents,
         "timeline": _timeline(collector, {f["pattern"] for f in findings}),
         "unmatched": _unmatched(collector, scope),
@@ -92,43 +99,9 @@ def _end(collector: Collector) -> int:
     return collector.last if collector.last is not None else 0
 
 
-def _accounts_frame(collector: Collector) -> pl.DataFrame:
-    """One row per account, built column by column: no dict per account (a run may see
-    millions of accounts)."""
-    schema: dict[str, Any] = {
-        "account": pl.String,
-        "provider": pl.String,
-        "state": pl.String,
-        "state_since": pl.Int64,
-        "auth": pl.String,
-        "first": pl.Int64,
-        "last": pl.Int64,
-        "records": pl.Int64,
-        "last_error": pl.String,
-        "last_error_time": pl.Int64,
-        **{f"sig_{k}": pl.Int64 for k in SIGNAL_KINDS},
-    }
-    columns: dict[str, list[Any]] = {name: [] for name in schema}
-    webhook = collector.signals.get("webhook")
-    for track in collector.accounts.values():
-        columns["account"].append(track.account)
-        columns["provider"].append(track.provider)
-        columns["state"].append(track.state)
-        columns["state_since"].append(track.state_since)
-        columns["auth"].append(top(track.auth))
-        columns["first"].append(track.first)
-        columns["last"].append(track.last)
-        columns["records"].append(track.records)
-        columns["last_error"].append(collector.kept_error(track.last_error))
-        columns["last_error_time"].append(track.last_error_time)
-        signals = track.signals or {}
-        for kind in SIGNAL_KINDS:
-            columns[f"sig_{kind}"].append(signals.get(kind, webhook if kind == "webhook" else None))
-    return pl.DataFrame(columns, schema=schema)
-
-
-def _pairs_frame(collector: Collector, catalog: Catalog, accounts: pl.DataFrame) -> pl.DataFrame:
-    """One row per (pattern, account) with counts and whether the account recovered since."""
+def _pairs_frame(collector: Collector, catalog: Catalog, accounts: AccountTable) -> pl.DataFrame:
+    """One row per (pattern, account) of the report's accounts, with counts and whether the
+    account recovered since."""
     rows = [
         (pid, account, v[0], v[1], v[2], v[3])
         for (pid, account), v in collector.pairs.items()
@@ -146,24 +119,9 @@ def _pairs_frame(collector: Collector, catalog: Catalog, accounts: pl.DataFrame)
         },
         orient="row",
     )
-    kinds = pl.DataFrame(
-        [
-            (
-                p.id,
-                p.scope != "instance" and p.severity_rank >= SEVERITIES.index("high"),
-                *(k in recovered_by(p) for k in SIGNAL_KINDS),
-            )
-            for p in catalog.patterns
-        ],
-        schema={
-            "pattern": pl.String,
-            "breaks_account": pl.Boolean,
-            **{f"rb_{k}": pl.Boolean for k in SIGNAL_KINDS},
-        },
-        orient="row",
-    )
-    signals = accounts.select("account", "provider", *(f"sig_{k}" for k in SIGNAL_KINDS))
-    joined = pairs.join(signals, on="account", how="inner").join(kinds, on="pattern", how="left")
+    signals = _signals_frame(collector, accounts, {account for _, account, *_ in rows})
+    joined = pairs.join(signals, on="account", how="inner")
+    joined = joined.join(_pattern_kinds(catalog), on="pattern", how="left")
     recovered = pl.lit(False)
     for kind in SIGNAL_KINDS:
         recovered = recovered | (
@@ -181,6 +139,42 @@ def _pairs_frame(collector: Collector, catalog: Catalog, accounts: pl.DataFrame)
         "recovered",
         pl.col("breaks_account").fill_null(False),
     )
+
+
+def _pattern_kinds(catalog: Catalog) -> pl.DataFrame:
+    """Per pattern: whether it stops an account working, and which signals end it."""
+    return pl.DataFrame(
+        [
+            (
+                p.id,
+                p.scope != "instance" and p.severity_rank >= SEVERITIES.index("high"),
+                *(k in recovered_by(p) for k in SIGNAL_KINDS),
+            )
+            for p in catalog.patterns
+        ],
+        schema={
+            "pattern": pl.String,
+            "breaks_account": pl.Boolean,
+            **{f"rb_{k}": pl.Boolean for k in SIGNAL_KINDS},
+        },
+        orient="row",
+    )
+
+
+def _signals_frame(collector: Collector, accounts: AccountTable, names: set[str]) -> pl.DataFrame:
+    """Provider and latest recovery signals of the named accounts that are in the table:
+    only those with findings, not every account of the run."""
+    webhook = collector.signals.get("webhook")
+    rows = []
+    for name in sorted(names):
+        provider = accounts.provider_of(name)
+        if provider is not None:
+            signals = collector.accounts[name].signals or {}
+            default = {"webhook": webhook}
+            rows.append((name, provider, *(signals.get(k, default.get(k)) for k in SIGNAL_KINDS)))
+    schema: dict[str, pl.DataType] = {"account": pl.String(), "provider": pl.String()}
+    schema.update({f"sig_{k}": pl.Int64() for k in SIGNAL_KINDS})
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def _about(pattern: Pattern) -> dict[str, Any]:
@@ -287,62 +281,30 @@ def _merge_detections(
     return list(rows.values())
 
 
-def _account_rows(accounts: pl.DataFrame, pairs: pl.DataFrame) -> list[dict[str, Any]]:
-    patterns = {
-        r["account"]: r
-        for r in pairs.group_by("account")
-        .agg(
-            pl.struct("pattern", "events").alias("patterns"),
-            pl.col("pattern").filter(~pl.col("recovered")).alias("open"),
-            pl.col("pattern")
-            .filter(~pl.col("recovered") & pl.col("breaks_account"))
-            .alias("breaking"),
-        )
-        .to_dicts()
-    }
-    rows = []
-    for a in accounts.sort("account").iter_rows(named=True):
-        found = patterns.get(a["account"])
-        counts = {p["pattern"]: p["events"] for p in found["patterns"]} if found else {}
-        open_patterns = sorted(found["open"]) if found else []
-        rows.append(
-            {
-                "account": a["account"],
-                "provider": a["provider"],
-                "state": a["state"],
-                "state_since": iso(a["state_since"]),
-                "auth": a["auth"],
-                "patterns": dict(sorted(counts.items())),
-                "open_patterns": open_patterns,
-                "last_error": a["last_error"],
-                "last_error_time": iso(a["last_error_time"]),
-                "first": iso(a["first"]),
-                "last": iso(a["last"]),
-                "records": a["records"],
-                # failing: an error state, or an open problem that stops the account working
-                "failing": a["state"] in ERROR_STATES or bool(found and found["breaking"]),
-            }
-        )
-    return rows
-
-
-def _providers(accounts: list[dict[str, Any]], pairs: pl.DataFrame) -> list[dict[str, Any]]:
-    frame = (
-        pl.DataFrame(
-            accounts,
-            schema={"account": pl.String, "provider": pl.String, "failing": pl.Boolean},
-            orient="row",
-        )
-        if accounts
-        else pl.DataFrame(
-            schema={"account": pl.String, "provider": pl.String, "failing": pl.Boolean}
-        )
+def _account_facts(pairs: pl.DataFrame) -> dict[str, AccountFacts]:
+    """Per account with findings: events per pattern, the open patterns, and whether one
+    of those stops the account working."""
+    open_ = ~pl.col("recovered")
+    grouped = pairs.group_by("account").agg(
+        pl.col("pattern"),
+        pl.col("events"),
+        pl.col("pattern").filter(open_).alias("open"),
+        (open_ & pl.col("breaks_account")).any().alias("breaking"),
     )
+    return {
+        account: AccountFacts(
+            dict(sorted(zip(patterns, events, strict=True))), sorted(open_patterns), breaking
+        )
+        for account, patterns, events, open_patterns, breaking in grouped.iter_rows()
+    }
+
+
+def _providers(accounts: AccountTable, pairs: pl.DataFrame) -> list[dict[str, Any]]:
     counts = {
-        r["provider"]: r
-        for r in frame.group_by("provider")
-        .agg(pl.len().alias("accounts"), pl.col("failing").sum().alias("failing"))
-        .to_dicts()
+        provider: (n, failing)
+        for provider, n, failing in accounts.frame.group_by(pl.col("provider").cast(pl.String))
+        .agg(pl.len(), pl.col("failing").sum())
+        .iter_rows()
     }
     found = {
         r["provider"]: r
@@ -357,99 +319,13 @@ def _providers(accounts: list[dict[str, Any]], pairs: pl.DataFrame) -> list[dict
             out.append(
                 {
                     "provider": provider,
-                    "accounts": counts[provider]["accounts"],
-                    "failing_accounts": counts[provider]["failing"],
+                    "accounts": counts[provider][0],
+                    "failing_accounts": counts[provider][1],
                     "findings": row.get("findings", 0),
                     "events": row.get("events", 0),
                 }
             )
     return out
-
-
-def _incidents(
-    collector: Collector, catalog: Catalog, accounts: pl.DataFrame, scope: Scope
-) -> list[dict[str, Any]]:
-    """Episodes of the same pattern close in time, merged: `6 Microsoft 365 accounts …`."""
-    rows = [(e.pattern, e.account, e.start, e.end, e.events) for e in collector.all_episodes()]
-    episodes = pl.DataFrame(
-        rows,
-        schema={
-            "pattern": pl.String,
-            "account": pl.String,
-            "start": pl.Int64,
-            "end": pl.Int64,
-            "events": pl.Int64,
-        },
-        orient="row",
-    )
-    providers = accounts.select("account", "provider")
-    episodes = episodes.join(providers, on="account", how="left")
-    if scope.providers:
-        episodes = episodes.filter(pl.col("provider").is_not_null())
-    grouped = (
-        episodes.sort("pattern", "start")
-        .with_columns(
-            (pl.col("start") > pl.col("end").cum_max().shift(1).over("pattern") + INCIDENT_GAP_MS)
-            .fill_null(True)
-            .cum_sum()
-            .over("pattern")
-            .alias("cluster")
-        )
-        .group_by("pattern", "cluster")
-        .agg(
-            pl.col("start").min(),
-            pl.col("end").max(),
-            pl.col("events").sum(),
-            pl.col("account").filter(pl.col("account") != "").unique().sort().alias("accounts"),
-            pl.col("provider").drop_nulls().unique().sort().alias("providers"),
-        )
-    )
-    by_id = {p.id: p for p in catalog.patterns}
-    out = []
-    for row in grouped.sort("start", "pattern").to_dicts():
-        pattern = by_id[row["pattern"]]
-        accounts_hit, providers_hit = list(row["accounts"]), list(row["providers"])
-        if len(accounts_hit) == 1:
-            continue  # one account's trouble is its finding and account row, not an incident
-        out.append(_incident_row(pattern, row, accounts_hit, providers_hit))
-    return out
-
-
-def _incident_row(
-    pattern: Pattern, row: dict[str, Any], accounts: list[str], providers: list[str]
-) -> dict[str, Any]:
-    kind = (
-        "provider-wide"
-        if len(accounts) >= 3 and len(providers) == 1
-        else "multi-account"
-        if len(accounts) >= 2
-        else "instance"
-    )
-    start, end = iso(row["start"]), iso(row["end"])
-    span = f"{(start or '')[11:16]}–{(end or '')[11:16]} UTC"
-    events = plural(row["events"], "event")
-    if accounts:
-        noun = plural(len(accounts), "account", count=False)
-        who = (
-            f"{len(accounts)} {PROVIDER_NAMES.get(providers[0], providers[0])} {noun}"
-            if len(providers) == 1
-            else f"{len(accounts)} {noun}"
-        )
-        summary = f"{who}: {pattern.title} ({span}, {events})."
-    else:
-        summary = f"{pattern.title} ({span}, {events})."
-    return {
-        "pattern": pattern.id,
-        "title": pattern.title,
-        "severity": pattern.severity,
-        "kind": kind,
-        "start": start,
-        "end": end,
-        "accounts": accounts,
-        "providers": providers,
-        "events": row["events"],
-        "summary": summary,
-    }
 
 
 def _timeline(collector: Collector, shown: set[str]) -> list[dict[str, Any]]:
@@ -499,9 +375,7 @@ def _input(collector: Collector) -> dict[str, Any]:
     }
 
 
-def _summary(
-    findings: list[dict[str, Any]], accounts: list[dict[str, Any]], failing: set[str]
-) -> dict[str, Any]:
+def _summary(findings: list[dict[str, Any]], accounts: AccountTable) -> dict[str, Any]:
     # the finding that restates incidents (provider-incident) is counted with their findings
     findings = [f for f in findings if not f.get("restates")]
     by_severity: dict[str, int] = {}
@@ -513,5 +387,5 @@ def _summary(
         "open_findings": sum(f["open"] for f in findings),
         "by_severity": by_severity,
         "accounts": len(accounts),
-        "failing_accounts": len(failing),
+        "failing_accounts": int(accounts.frame["failing"].sum()),
     }

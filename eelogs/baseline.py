@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from eelogs.accountrows import LazyAccounts
 from eelogs.bounded import FILE_MAX, read_capped
 from eelogs.catalog import SEVERITIES
 from eelogs.errors import EelogsError
@@ -138,13 +139,7 @@ def apply_baseline(report: dict[str, Any], previous: dict[str, Any], name: str) 
         for a in previous.get("accounts", [])
         if isinstance(a, dict) and a.get("failing")
     }
-    failing_now = set()
-    for account in report["accounts"]:
-        if account["failing"]:
-            failing_now.add(account["account"])
-            account["status"] = "ongoing" if account["account"] in failing_before else "new"
-        elif account["account"] in failing_before:
-            account["status"] = "resolved"
+    failing_now = _mark_accounts(report, failing_before)
     report["baseline"] = {
         "file": name,
         "previous_generated": previous.get("eelogs", {}).get("generated"),
@@ -159,6 +154,28 @@ def apply_baseline(report: dict[str, Any], previous: dict[str, Any], name: str) 
         "resolved_accounts": sorted(failing_before - failing_now),
     }
     report["summary"]["new_since_baseline"] = len(report["baseline"]["new_findings"])
+
+
+def _mark_accounts(report: dict[str, Any], failing_before: set[str]) -> set[str]:
+    """Give each failing account, and each that failed in the baseline, its status; the
+    accounts failing now. A table of accounts (accounttable.py) takes the statuses as a
+    mapping, its rows are made later."""
+    accounts = report["accounts"]
+    if isinstance(accounts, LazyAccounts):
+        failing_now = set(accounts.failing_names())
+        status = {a: "ongoing" if a in failing_before else "new" for a in failing_now}
+        resolved = accounts.present(failing_before - failing_now)
+        status.update(dict.fromkeys(resolved, "resolved"))
+        report["accounts"] = accounts.with_status(status)
+        return failing_now
+    failing_now = {a["account"] for a in accounts if a["failing"]}
+    status = {a: "ongoing" if a in failing_before else "new" for a in failing_now}
+    for account in accounts:
+        if account["account"] in status:
+            account["status"] = status[account["account"]]
+        elif account["account"] in failing_before:
+            account["status"] = "resolved"
+    return failing_now
 
 
 def new_at_or_above(report: dict[str, Any], threshold: str) -> bool:

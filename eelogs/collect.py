@@ -6,9 +6,8 @@ looked at once and dropped. The polars stage (aggregate.py) turns what is kept i
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,13 +15,13 @@ from eelogs.match import Match, error_text
 from eelogs.parse import LEVEL_NAMES, Record, Unparsed, record_field
 from eelogs.providers import auth_method, provider_signals
 from eelogs.redact import REDACT_MARGIN, keep_text
-from eelogs.states import ConnectionClock, next_state, recovery_kind
+from eelogs.states import next_state, recovery_kind
+from eelogs.tracks import AccountTrack, TimelineEvent
 from eelogs.unmatched import TemplateMiner
 
 EVENT_WINDOW_MS = 5_000  # lines of one failure are written within milliseconds
 EPISODE_GAP_MS = 30 * 60_000  # a quiet half hour ends an episode of the same problem
 SAMPLES_PER_PATTERN = 3
-TIMELINE_EVENTS = 50  # per account: its latest state changes and finding events
 TIMELINE_TEXT = 240  # kept longer than shown, so redaction sees a whole secret before the cut
 UNPARSED_SAMPLES = 20
 # How much of a text a report keeps (keep_text redacts the whole text first)
@@ -31,119 +30,6 @@ UNPARSED_CHARS = 200
 LAST_ERROR_CHARS = 500
 _VERSION_MSGS = ("EmailEngine starting up", "Starting EmailEngine")
 _ACCOUNT_COMPONENTS = frozenset({"connection-client", "imap-client"})
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineEvent:
-    """One moment in an account's history: a state change or one event of a finding."""
-
-    time: int
-    kind: str  # "state" or "finding"
-    value: str  # the new state, or the pattern id
-    text: str | None
-
-
-@dataclass(slots=True)
-class AccountTrack:
-    """What one account's records add up to. Lean on purpose: a run may see millions of
-    accounts, most with a handful of records, so containers are made when first needed
-    and equal evidence sets are shared."""
-
-    account: str
-    first: int | None = None
-    last: int | None = None
-    records: int = 0
-    state: str = "unknown"
-    state_since: int | None = None
-    # distinct (provider, weight) evidence: the same clue seen a thousand times counts once,
-    # and the sum does not depend on the order lines arrive in
-    evidence: frozenset[tuple[str, int]] = frozenset()
-    auth: dict[str, int] | None = None
-    last_error: str | None = None
-    last_error_time: int | None = None
-    signals: dict[str, int] | None = None
-    clock: ConnectionClock | None = None
-    timeline: list[TimelineEvent] | None = None  # the latest events, trimmed in batches
-    timeline_dropped: int = 0
-
-    def remember(self, event: TimelineEvent) -> None:
-        """Keep the latest TIMELINE_EVENTS events, counting the older ones let go (in
-        batches, so a long history costs no more than twice the kept events)."""
-        if self.timeline is None:
-            self.timeline = []
-        self.timeline.append(event)
-        if len(self.timeline) >= 2 * TIMELINE_EVENTS:
-            cut = len(self.timeline) - TIMELINE_EVENTS
-            del self.timeline[:cut]
-            self.timeline_dropped += cut
-
-    def events(self) -> tuple[list[TimelineEvent], int]:
-        """The kept events (at most TIMELINE_EVENTS, the latest) and how many went before."""
-        kept = self.timeline or []
-        extra = max(0, len(kept) - TIMELINE_EVENTS)
-        return kept[extra:], self.timeline_dropped + extra
-
-    def add_evidence(self, clues: Iterable[tuple[str, int]]) -> None:
-        grown = self.evidence.union(clues)
-        if len(grown) != len(self.evidence):
-            self.evidence = _shared(grown)
-
-    def count_auth(self, method: str, records: int = 1) -> None:
-        if self.auth is None:
-            self.auth = {}
-        self.auth[method] = self.auth.get(method, 0) + records
-
-    def signal_times(self) -> dict[str, int]:
-        """When each kind of recovery signal was last seen (made on first use)."""
-        if self.signals is None:
-            self.signals = {}
-        return self.signals
-
-    def observe_state(self, time_ms: int | None, state: str) -> None:
-        """The connection clock only learns from connects and disconnects."""
-        if state in ("connected", "disconnected"):
-            if self.clock is None:
-                self.clock = ConnectionClock()
-            self.clock.observe(time_ms, state)
-
-    @property
-    def short_lived(self) -> list[int]:
-        """Times of connections that went down within SHORT_LIVED_MS of coming up."""
-        return list(self.clock.short_lived) if self.clock else []
-
-    @property
-    def provider(self) -> str:
-        """The provider the evidence so far points to (`unknown` without any)."""
-        return _provider_of(self.evidence)
-
-
-@functools.lru_cache(maxsize=4096)
-def _provider_of(evidence: frozenset[tuple[str, int]]) -> str:
-    """The heaviest provider of an evidence set: worked out once per distinct set, which
-    classify and watch ask for after every record."""
-    scores: Counter[str] = Counter()
-    for provider, weight in evidence:
-        scores[provider] += weight
-    return top(scores) or "unknown"
-
-
-_SHARED: dict[frozenset[tuple[str, int]], frozenset[tuple[str, int]]] = {}
-
-
-def _shared(evidence: frozenset[tuple[str, int]]) -> frozenset[tuple[str, int]]:
-    """One object for each distinct evidence set: thousands of accounts share a few."""
-    if len(_SHARED) > 100_000:
-        _SHARED.clear()
-    return _SHARED.setdefault(evidence, evidence)
-
-
-def top(counter: Mapping[str, int] | None) -> str | None:
-    """The most counted name; ties go to a known provider, then alphabetically: the same
-    answer whatever the order records came in."""
-    if not counter:
-        return None
-    best: str = min(counter.items(), key=lambda kv: (-kv[1], kv[0] == "unknown", kv[0]))[0]
-    return best
 
 
 @dataclass

@@ -13,12 +13,14 @@ import click
 import orjson
 
 from eelogs import timespec, views
+from eelogs.accountrows import account_names
 from eelogs.aggregate import Scope
 from eelogs.baseline import load_baseline
 from eelogs.catalog import SEVERITIES, Catalog, load_catalog
 from eelogs.conditions import abandoned_warning
 from eelogs.errors import EelogsError
 from eelogs.filters import plural
+from eelogs.jsonstream import json_pieces
 from eelogs.match import Classifier
 from eelogs.nightly import add_history, fails_on_new, nightly_options, write_outputs
 from eelogs.parse import JOURNAL_TOO_LONG_REASON, Record
@@ -143,14 +145,19 @@ def run_analyze(specs: list[str], opts: dict[str, Any]) -> int:
     # the terminal's width (COLUMNS first); 80 when it is not a terminal
     width = shutil.get_terminal_size((80, 24)).columns
     view = views.text_view(opts.get("top"), bool(opts.get("failing_only")), width)
-    text = render(report, catalog, fmt, color=bool(color), templates=opts["templates"], view=view)
+    # JSON is written as it is made (millions of account rows are never held at once)
+    text = (
+        json_pieces(report)
+        if fmt is Format.JSON
+        else render(report, catalog, fmt, color=bool(color), templates=opts["templates"],
+                    view=view)
+    )  # fmt: skip
     # colour codes are in the text only when colour is on: written as they are
     write_output(target, text, compress=target is not None and is_gzip_name(target))
     if target is not None:
         click.echo(visible(f"eelogs: wrote {target}"), err=True)
     if json_target is not None:
-        json_text = text if fmt is Format.JSON else render(report, catalog, Format.JSON)
-        write_output(json_target, json_text, compress=is_gzip_name(json_target))
+        write_output(json_target, json_pieces(report), compress=is_gzip_name(json_target))
     if state is not None:  # only now: a failed run must read the same records again
         save_state(opts["state_file"], next_state(state, inputs, progress))
     write_outputs(report, nightly, summary, timespec.now())
@@ -192,7 +199,8 @@ def _scrubbed(report: dict[str, Any], no_redact: bool, pseudonymize: bool) -> di
             "report; do not share it.",
             err=True,
         )
-    pseudonyms = Pseudonyms(a["account"] for a in report["accounts"]) if pseudonymize else None
+    # account_names: a table of accounts (accounttable.py) gives its names without its rows
+    pseudonyms = Pseudonyms(account_names(report["accounts"])) if pseudonymize else None
     report = scrub(report, not no_redact, pseudonyms)
     report["eelogs"]["redacted"] = not no_redact
     report["eelogs"]["pseudonymized"] = pseudonyms is not None

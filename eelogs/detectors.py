@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
+from eelogs.accounttable import AccountTable
 from eelogs.catalog import Catalog
 from eelogs.collect import Collector
 from eelogs.filters import plural
@@ -19,6 +21,7 @@ FLAP_MIN = 3
 RECURRING_EPISODES = 3
 BURST_MINUTES, BURST_MIN = 5, 10
 CRASH_MINUTES, CRASH_MIN = 10, 3
+ProviderOf = Callable[[str], str | None]  # an account's provider; None: not in the report
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +38,21 @@ class Detection:
 def detect(
     collector: Collector,
     catalog: Catalog,
-    accounts: pl.DataFrame,
+    accounts: AccountTable,
     incidents: list[dict[str, Any]],
     end_ms: int,
 ) -> list[Detection]:
-    """Run every detector whose pattern is in the catalog. `accounts`: the accounts frame
-    (aggregate.py), read by column: it may hold millions of rows."""
+    """Run every detector whose pattern is in the catalog. `accounts`: the report's
+    accounts, read by column: they may be millions."""
     enabled = {p.detector: p.id for p in catalog.patterns if p.detector}
     out: list[Detection] = []
-    provider = dict(zip(accounts["account"], accounts["provider"], strict=True))
+    provider = accounts.provider_of
     if "stuck-connecting" in enabled:
-        connecting = accounts.filter(pl.col("state") == "connecting").to_dicts()
+        connecting = (
+            accounts.frame.filter(pl.col("state") == "connecting")
+            .with_columns(pl.col("provider", "state").cast(pl.String))
+            .to_dicts()
+        )
         out += _stuck(enabled["stuck-connecting"], connecting, end_ms)
     if "flapping" in enabled:
         out += _flapping(enabled["flapping"], collector, provider)
@@ -84,11 +91,11 @@ def _stuck(pid: str, accounts: list[dict[str, Any]], end_ms: int) -> list[Detect
     ]
 
 
-def _flapping(pid: str, collector: Collector, provider: dict[str, str]) -> list[Detection]:
+def _flapping(pid: str, collector: Collector, provider: ProviderOf) -> list[Detection]:
     hits: dict[str, list[tuple[int, int]]] = {}
     for account, track in collector.accounts.items():
         times = track.short_lived
-        if account in provider and any(
+        if provider(account) is not None and any(
             times[i + FLAP_MIN - 1] - times[i] <= FLAP_WINDOW_MS
             for i in range(len(times) - FLAP_MIN + 1)
         ):
@@ -97,11 +104,11 @@ def _flapping(pid: str, collector: Collector, provider: dict[str, str]) -> list[
 
 
 def _recurring(
-    pid: str, collector: Collector, oauth: set[str], provider: dict[str, str]
+    pid: str, collector: Collector, oauth: set[str], provider: ProviderOf
 ) -> list[Detection]:
     episodes: dict[str, list[tuple[int, int]]] = {}
     for episode in collector.all_episodes():
-        if episode.pattern in oauth and episode.account in provider:
+        if episode.pattern in oauth and provider(episode.account) is not None:
             episodes.setdefault(episode.account, []).append((episode.start, episode.end))
     hits = {a: sorted(e) for a, e in episodes.items() if len(e) >= RECURRING_EPISODES}
     note = plural(max(map(len, hits.values())), "separate episode") if hits else None
@@ -111,7 +118,7 @@ def _recurring(
 def _per_account(
     pid: str,
     hits: dict[str, list[tuple[int, int]]],
-    provider: dict[str, str],
+    provider: ProviderOf,
     note: str | None = None,
 ) -> list[Detection]:
     """One detection over the accounts hit; each hit is a (start, end) span."""
@@ -124,7 +131,7 @@ def _per_account(
             sum(len(spans) for spans in hits.values()),
             min(spans[0][0] for spans in hits.values()),
             max(spans[-1][1] for spans in hits.values()),
-            tuple(sorted({provider[a] for a in hits})),
+            tuple(sorted({provider(a) or "unknown" for a in hits})),
             note,
         )
     ]

@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from eelogs.accountrows import failing_rows
 from eelogs.errors import OutputError
 from eelogs.render import write_atomic
 
@@ -53,7 +54,7 @@ def night_of(report: dict[str, Any]) -> str:
 
 def summarize(report: dict[str, Any]) -> dict[str, Any]:
     """The few numbers a later night's trend needs from this run: counts, no names."""
-    failing = Counter((a["state"], a["provider"]) for a in report["accounts"] if a.get("failing"))
+    failing = Counter((a["state"], a["provider"]) for a in failing_rows(report["accounts"]))
     return {
         "kind": KIND,
         "version": 1,

@@ -8,11 +8,11 @@ provider, and account timelines share one budget of events.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from eelogs import charts, markdown, views
+from eelogs.accountrows import failing_rows, healthy_counts
 from eelogs.catalog import SEVERITIES, Catalog
 
 # Up to this many accounts the table lists every one; beyond it, healthy accounts are
@@ -206,10 +206,13 @@ def field_rows(finding: dict[str, Any], catalog: Catalog) -> list[tuple[str, str
 
 def account_rows(report: dict[str, Any]) -> dict[str, Any]:
     """Failing accounts first (worst open problem, then most events), then healthy ones;
-    past LISTED_ACCOUNTS the healthy ones are only counted per provider."""
+    past LISTED_ACCOUNTS the healthy ones are only counted per provider (and their rows
+    are never made: accounttable.py)."""
     severity_of = {f["pattern"]: severity_rank(f["severity"]) for f in report["findings"]}
+    accounts = report["accounts"]
+    listed = len(accounts) <= LISTED_ACCOUNTS
     rows = []
-    for account in report["accounts"]:
+    for account in accounts if listed else failing_rows(accounts):
         worst = max((severity_of.get(p, -1) for p in account.get("open_patterns", [])), default=-1)
         rows.append(
             {
@@ -222,16 +225,17 @@ def account_rows(report: dict[str, Any]) -> dict[str, Any]:
         (r for r in rows if r["failing"]),
         key=lambda r: (-severity_of_row(r), -r["problems"], r["account"].lower()),
     )
-    healthy = sorted(
-        (r for r in rows if not r["failing"]), key=lambda r: (-r["problems"], r["account"].lower())
-    )
-    if len(rows) <= LISTED_ACCOUNTS:
+    if listed:
+        healthy = sorted(
+            (r for r in rows if not r["failing"]),
+            key=lambda r: (-r["problems"], r["account"].lower()),
+        )
         return {"rows": failing + healthy, "healthy_counts": [], "healthy_hidden": 0}
-    counts = Counter(r["provider"] for r in healthy)
+    counts = healthy_counts(accounts)
     return {
         "rows": failing,
-        "healthy_counts": sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
-        "healthy_hidden": len(healthy),
+        "healthy_counts": counts,
+        "healthy_hidden": sum(n for _, n in counts),
     }
 
 

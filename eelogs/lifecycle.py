@@ -6,25 +6,19 @@ wall clock, so the same log gives the same report whenever it is analysed.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
 from eelogs.catalog import Pattern
-from eelogs.collect import AccountTrack, Collector
+from eelogs.collect import Collector
 from eelogs.parse import iso
 from eelogs.redact import redact_text
+from eelogs.tracks import AccountTrack
 
 QUIET_PERIOD_MS = 60 * 60_000  # an account-less problem not seen for an hour is over
 TIMELINE_SHOWN = 160  # characters of an event's sample line in the report
 RESTATING_DETECTOR = "provider-incident"  # its finding repeats the incidents' own findings
-
-
-def add_account_timelines(rows: list[dict[str, Any]], collector: Collector) -> None:
-    """Give each account row its latest events in time order and how many older were let go."""
-    for row in rows:
-        track = collector.accounts.get(row["account"])
-        row["timeline"] = account_timeline(track) if track else []
-        row["timeline_dropped"] = track.events()[1] if track else 0
 
 
 def account_timeline(track: AccountTrack) -> list[dict[str, Any]]:
@@ -42,6 +36,7 @@ def account_timeline(track: AccountTrack) -> list[dict[str, Any]]:
     ]
 
 
+@functools.lru_cache(maxsize=4096)
 def _shown(text: str | None) -> str | None:
     """Redacted first, then cut: the collector kept more than is shown, so a secret that
     starts inside the shown part is whole when the rules look at it."""

@@ -11,10 +11,11 @@ label: a label per account would be a series per account, and names are personal
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from eelogs.accountrows import failing_rows
 from eelogs.catalog import SEVERITIES
 
 Labels = dict[str, str]
@@ -90,8 +91,8 @@ def _per_finding(findings: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def _accounts(accounts: list[dict[str, Any]]) -> list[str]:
-    failing = Counter((a["state"], a["provider"]) for a in accounts if a.get("failing"))
+def _accounts(accounts: Sequence[dict[str, Any]]) -> list[str]:
+    failing = Counter((a["state"], a["provider"]) for a in failing_rows(accounts))
     return [
         *family(
             "eelogs_failing_accounts",

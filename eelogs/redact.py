@@ -10,11 +10,12 @@ grouping survives.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
 import orjson
@@ -29,7 +30,15 @@ from eelogs.secretforms import (
     unescape_word_chars,
 )
 
-__all__ = ["MASK", "Pseudonyms", "keep_text", "may_hold_secret", "redact_text", "scrub"]
+__all__ = [
+    "MASK",
+    "LazyRows",
+    "Pseudonyms",
+    "keep_text",
+    "may_hold_secret",
+    "redact_text",
+    "scrub",
+]
 
 # Text that is not JSON needs only local context to be redacted: what lies this far past a
 # cut can never reach the report, and no secret is this long, so it is dropped first.
@@ -250,6 +259,14 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:8]
 
 
+@runtime_checkable
+class LazyRows(Protocol):
+    """Rows of account ids made when they are read (accounttable.AccountTable): scrubbed
+    by a transform of their strings that runs as each row is made, not by a copy."""
+
+    def with_transform(self, transform: Callable[[str], str] | None) -> LazyRows: ...
+
+
 def scrub(value: Any, redact: bool, pseudonyms: Pseudonyms | None) -> Any:
     """Apply redaction (and pseudonyms) to every string inside a report structure."""
     return _Scrub(redact, pseudonyms).value(value)
@@ -283,6 +300,12 @@ class _Scrub:
             return {self.key(k): self.value(v, ids or _is_account_key(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(v, ids) for v in value]
+        if isinstance(value, LazyRows):
+            # account rows: every string is an id, so only pseudonymised (as `ids` above);
+            # the stand-ins are cached a bounded number at a time, rows may be millions
+            if self.pseudonyms is None:
+                return value
+            return value.with_transform(functools.lru_cache(maxsize=65_536)(self.pseudonyms))
         return value
 
     def key(self, key: Any) -> Any:

@@ -8,13 +8,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from eelogs import timespec, views
 from eelogs.catalog import SEVERITIES, Catalog
 from eelogs.errors import OutputError
+from eelogs.jsonstream import json_pieces
 from eelogs.resources import data_dir
-from eelogs.safetext import finalize, html_finalize, json_safe
+from eelogs.safetext import finalize, html_finalize
 
 # the writer is eelogs.writer; state.py, nightly.py and history.py import it from here
 from eelogs.writer import check_writable as check_writable
@@ -81,7 +80,7 @@ def render(
     view: dict[str, Any] | None = None,
 ) -> str:
     if fmt is Format.JSON:
-        return json_safe(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode()) + "\n"
+        return "".join(json_pieces(report))  # commands.py writes the pieces as they come
     import jinja2  # here: a JSON report (cron, scripts) does without its import time
 
     env = _environment(templates, fmt)

@@ -7,7 +7,6 @@ module evaluates them: the first transition whose block holds decides.
 from __future__ import annotations
 
 import functools
-from collections import deque
 from collections.abc import Callable
 
 from eelogs.accountrules import (
@@ -107,24 +106,14 @@ def recovery_kind(record: Record) -> str | None:
     return _machine().recovery_kind(record)
 
 
-class ConnectionClock:
-    """Remembers when the account's connection came up, to spot short-lived connections
-    (the list of them is made on the first one: most accounts never have one)."""
-
-    __slots__ = ("connected_at", "short_lived")
-
-    def __init__(self) -> None:
-        self.connected_at: int | None = None
-        self.short_lived: deque[int] | tuple[()] = ()
-
-    def observe(self, t: int | None, state: str | None) -> None:
-        if t is None:
-            return
-        if state == "connected":
-            self.connected_at = t
-        elif state == "disconnected" and self.connected_at is not None:
-            if t - self.connected_at < SHORT_LIVED_MS:
-                if not isinstance(self.short_lived, deque):
-                    self.short_lived = deque(maxlen=64)
-                self.short_lived.append(t)
-            self.connected_at = None
+def clock_step(connected_at: int | None, t: int | None, state: str) -> tuple[int | None, bool]:
+    """One connect or disconnect on an account's connection clock: when its connection
+    came up after this, and whether this disconnect ended a short-lived connection. A pure
+    step, so that an account keeps only the one time (millions of accounts may be seen)."""
+    if t is None:
+        return connected_at, False
+    if state == "connected":
+        return t, False
+    if state == "disconnected" and connected_at is not None:
+        return None, t - connected_at < SHORT_LIVED_MS
+    return connected_at, False

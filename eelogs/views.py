@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Sequence
 from typing import Any
+
+from eelogs.accountrows import failing_rows, healthy_counts
 
 MD_BUDGET = 60_000  # under GitHub's 65,536 with room for the reader's own words
 # From generous to tight; the first whose rendering fits the budget is used.
@@ -34,18 +37,15 @@ def counted_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(shown, key=lambda f: not f["open"])  # stable: worst first within each
 
 
-def failing_first(accounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Failing accounts, those with the most open problems first, then by name."""
-    failing = [a for a in accounts if a["failing"]]
+def failing_first(accounts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failing accounts, those with the most open problems first, then by name. Only the
+    failing rows are made (accounttable.py)."""
+    failing = failing_rows(accounts)
     return sorted(failing, key=lambda a: (-len(a["open_patterns"]), a["account"]))
 
 
-def healthy_by_provider(accounts: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    counts: dict[str, int] = {}
-    for account in accounts:
-        if not account["failing"]:
-            counts[account["provider"]] = counts.get(account["provider"], 0) + 1
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+def healthy_by_provider(accounts: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
+    return healthy_counts(accounts)
 
 
 def next_commands(report: dict[str, Any]) -> list[str]:
@@ -67,6 +67,8 @@ def tickets(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The "information to provide" block of a support ticket, per selected account: its
     state history, the incidents it was part of, the window the input covers."""
     chosen = set(report.get("eelogs", {}).get("accounts") or [])
+    if not chosen:  # not an --account report: no account row needs to be made
+        return []
     context = report.get("context") or {}
     incidents = context.get("incidents", report["incidents"])
     out = []

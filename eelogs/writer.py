@@ -10,12 +10,12 @@ A symbolic link is followed and its target replaced, the link stays. A device or
 from __future__ import annotations
 
 import contextlib
-import gzip
 import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -27,32 +27,45 @@ PATH_MAX = 4096  # bytes in a whole path, with its final NUL
 _HINT = "check the path, the free space and permissions"
 
 
-def write_output(path: Path | None, text: str, compress: bool = False) -> None:
-    """Write `text` (gzipped when `compress`) to `path`; None or `-` is stdout."""
-    # a lone surrogate cannot be UTF-8: written as its escape, as safetext shows it
-    data = text.encode("utf-8", "backslashreplace")
-    payload = gzip.compress(data, mtime=0) if compress else data
+def write_output(path: Path | None, text: str | Iterable[str], compress: bool = False) -> None:
+    """Write `text` (gzipped when `compress`) to `path`; None or `-` is stdout. `text` may
+    come in pieces (a JSON report with millions of accounts): each is written as it comes,
+    and the bytes are the same as for the pieces joined."""
+    pieces = _payload([text] if isinstance(text, str) else text, compress)
     if path is None or str(path) == "-":
-        write_stdout(payload)
+        write_stdout(pieces)
         return
     kind, where = resolve(path)
     if kind == "stdout":
-        write_stdout(payload)
+        write_stdout(pieces)
     elif kind == "stream":
-        _write_stream(where, payload)
+        _write_stream(where, pieces)
     else:
-        _replace_file(where, payload)
+        _replace_file(where, pieces)
 
 
-def write_atomic(path: Path, text: str, compress: bool = False) -> None:
+def _payload(pieces: Iterable[str], compress: bool) -> Iterator[bytes]:
+    """The bytes to write, piece by piece. Gzip as `gzip.compress(data, mtime=0)` makes it
+    (zlib with a gzip header and no time in it), so a report is the same file every time."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31) if compress else None
+    for piece in pieces:
+        # a lone surrogate cannot be UTF-8: written as its escape, as safetext shows it
+        data = piece.encode("utf-8", "backslashreplace")
+        yield packer.compress(data) if packer is not None else data
+    if packer is not None:
+        yield packer.flush()
+
+
+def write_atomic(path: Path, text: str | Iterable[str], compress: bool = False) -> None:
     """The name the state file and older callers use: the same writer."""
     write_output(path, text, compress)
 
 
-def write_stdout(payload: bytes) -> None:
+def write_stdout(payload: bytes | Iterable[bytes]) -> None:
     try:
         sys.stdout.flush()
-        sys.stdout.buffer.write(payload)
+        for piece in [payload] if isinstance(payload, bytes) else payload:
+            sys.stdout.buffer.write(piece)
         sys.stdout.buffer.flush()
     except BrokenPipeError:
         raise  # the reader went away: cli.main ends quietly with 141
@@ -193,20 +206,21 @@ def refuse_inputs(path: Path | None, inputs: Iterable[Path], option: str) -> Non
             )
 
 
-def _write_stream(path: Path, payload: bytes) -> None:
+def _write_stream(path: Path, payload: Iterable[bytes]) -> None:
     """A device or FIFO: opened and written, never replaced. O_APPEND: a file behind
     /dev/fd/N that the shell opened with >> is appended to, as the shell meant."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOCTTY)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for piece in payload:
+                handle.write(piece)
     except BrokenPipeError:
         raise
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror}", _HINT) from exc
 
 
-def _replace_file(path: Path, payload: bytes) -> None:
+def _replace_file(path: Path, payload: Iterable[bytes]) -> None:
     """Write a temporary file beside `path`, then rename it over `path`: a cron job never
     leaves half a report, and a killed run leaves the previous one intact."""
     from eelogs import temporaries
@@ -224,7 +238,8 @@ def _replace_file(path: Path, payload: bytes) -> None:
         ) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for piece in payload:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
             os.fchmod(handle.fileno(), mode)

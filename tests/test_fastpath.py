@@ -26,6 +26,7 @@ from eelogs.catalog import Catalog, load_catalog
 from eelogs.collect import Collector
 from eelogs.fastcols import _covers, block_texts, count_lines
 from eelogs.fastplan import FastPlan
+from eelogs.jsonstream import plain
 from eelogs.match import Classifier
 from eelogs.pipeline import Analysis, Window, analyze
 from eelogs.sources import Input, Progress, expand_inputs, open_binary
@@ -43,7 +44,7 @@ def both_ways(
     for fast in (True, False):
         report = analyze(expand_inputs([str(p) for p in paths]), analysis, fast=fast)
         report.pop("eelogs")
-        out.append(json.loads(json.dumps(report, default=str)))
+        out.append(json.loads(json.dumps(plain(report), default=str)))
     return tuple(out)
 
 
