@@ -27,6 +27,7 @@ from eelogs.parse import JOURNAL_TOO_LONG_REASON, Record
 from eelogs.pipeline import Analysis, Window, analyze, classify_stream, read_entries
 from eelogs.redact import Pseudonyms, scrub
 from eelogs.render import Format, expand_output, infer_format, is_gzip_name, render
+from eelogs.resume import load_state, lock_state, next_state, plan_inputs, save_state
 from eelogs.safetext import json_safe, visible
 from eelogs.selftest import check_catalog, findings_in
 from eelogs.sources import (
@@ -37,7 +38,6 @@ from eelogs.sources import (
     is_terminal_stdin,
     journal_input,
 )
-from eelogs.state import load_state, lock_state, next_state, plan_inputs, save_state
 from eelogs.timeorder import in_time_order
 from eelogs.writer import check_writable, refuse_inputs, write_output, write_text
 

@@ -15,7 +15,7 @@ from eelogs.jsonstream import json_pieces
 from eelogs.resources import data_dir
 from eelogs.safetext import finalize, html_finalize
 
-# the writer is eelogs.writer; state.py, nightly.py and history.py import it from here
+# the writer is eelogs.writer; resume.py, nightly.py and history.py import it from here
 from eelogs.writer import check_writable as check_writable
 from eelogs.writer import write_atomic as write_atomic
 

@@ -37,8 +37,8 @@ from eelogs.parse import Record, parse_payload
 from eelogs.pipeline import Analysis, analyze, read_entries
 from eelogs.redact import redact_text
 from eelogs.render import Format, render
+from eelogs.resume import load_state, next_state, plan_inputs, save_state
 from eelogs.sources import Input, Progress, read_lines
-from eelogs.state import load_state, next_state, plan_inputs, save_state
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 MEMORY_CEILING = 1536 << 20  # 1.5 GB of address space for one CLI run

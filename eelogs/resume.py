@@ -1,4 +1,5 @@
-"""--state FILE: where the last run stopped, so consecutive runs neither miss nor repeat.
+"""--state FILE: where the last run stopped, so the next one resumes there and consecutive
+runs neither miss nor repeat.
 
 Files are remembered by identity (device and inode) and byte offset, so one file reached by an
 absolute path, a relative one or a symlinked folder is one file. Each mark keeps the file's
