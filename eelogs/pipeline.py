@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -48,7 +48,7 @@ class Window:
 
 def read_entries(
     inputs: Iterable[Input], progress: dict[str, Progress] | None = None
-) -> Iterator[Record | Unparsed]:
+) -> Generator[Record | Unparsed, None, None]:
     """Every record and every unparsed line of the inputs, in input order. `progress`
     receives how far each input was read (for --state)."""
     for inp in inputs:

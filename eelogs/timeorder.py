@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+from contextlib import closing
 from itertools import islice
 
 from eelogs.errors import EelogsError
-from eelogs.framing import deframe
-from eelogs.parse import Record, parse_payload
-from eelogs.sources import Input, Progress, is_stream, open_binary
+from eelogs.parse import Record
+from eelogs.pipeline import read_entries
+from eelogs.sources import Input, is_stream
 
-PEEK_LINES = 50  # a log's first record with a time is among its first lines
+PEEK_LINES = 50  # a log's first record with a time is among its first entries
 
 
 def in_time_order(inputs: list[Input]) -> list[Input]:
@@ -42,10 +43,8 @@ def _peekable(inp: Input) -> bool:
 
 def first_time(inp: Input) -> float:
     """The time (epoch ms) of the input's first record with one, or infinity."""
-    with contextlib.suppress(OSError, EelogsError), open_binary(inp, Progress()) as stream:
-        lines = (raw.decode("utf-8", "replace").rstrip("\r\n") for raw in stream)
-        for payload in deframe(islice(lines, PEEK_LINES), inp.name, inp.account_hint):
-            record = parse_payload(payload)
-            if isinstance(record, Record) and record.time_ms is not None:
-                return record.time_ms
+    with contextlib.suppress(OSError, EelogsError), closing(read_entries([inp])) as entries:
+        for entry in islice(entries, PEEK_LINES):
+            if isinstance(entry, Record) and entry.time_ms is not None:
+                return entry.time_ms
     return math.inf
