@@ -11,9 +11,11 @@ import functools
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from eelogs.states import clock_step
 
+_T = TypeVar("_T")
 TIMELINE_EVENTS = 50  # per account: its latest state changes and finding events
 
 
@@ -164,15 +166,19 @@ class SignalTimes(MutableMapping[str, int]):
 
 _EVENT_FIELDS = 4  # time, kind, value, text
 _TEXTS: dict[str, str] = {}
+_SHARED_LIMIT = 100_000  # distinct values kept per table: ids would grow it forever
+
+
+def _interned(table: dict[_T, _T], value: _T) -> _T:
+    """One object for each distinct value: thousands of accounts hold equal ones."""
+    if len(table) > _SHARED_LIMIT:
+        table.clear()
+    return table.setdefault(value, value)
 
 
 def _shared_text(text: str | None) -> str | None:
-    """One object for each distinct timeline text: most accounts log the same messages."""
-    if text is None:
-        return None
-    if len(_TEXTS) > 100_000:
-        _TEXTS.clear()
-    return _TEXTS.setdefault(text, text)
+    """Most accounts log the same messages: their timeline texts are one object each."""
+    return None if text is None else _interned(_TEXTS, text)
 
 
 def _added(
@@ -208,10 +214,8 @@ _SHARED: dict[frozenset[tuple[str, int]], frozenset[tuple[str, int]]] = {}
 
 
 def _shared(evidence: frozenset[tuple[str, int]]) -> frozenset[tuple[str, int]]:
-    """One object for each distinct evidence set: thousands of accounts share a few."""
-    if len(_SHARED) > 100_000:
-        _SHARED.clear()
-    return _SHARED.setdefault(evidence, evidence)
+    """Thousands of accounts share a few evidence sets: one object each."""
+    return _interned(_SHARED, evidence)
 
 
 def top(counter: Mapping[str, int] | None) -> str | None:
